@@ -1,0 +1,18 @@
+"""The engine: from a declared noise model to a loss, its gradient, a readable derivation and
+fast, numerically stable NumPy callables. It knows no family by name.
+
+>>> import likelihoods as lk
+>>> from derivation import derive
+>>> d = derive(lk.Gaussian())
+>>> d.loss
+(-mu + y)**2
+>>> fn = d.compile()
+>>> float(fn([3.0, 4.0], [2.0, 5.0]))
+1.0
+"""
+
+from .compiled import REDUCTIONS, CompiledLoss
+from .derive import Derivation, derive
+from .steps import Step
+
+__all__ = ["derive", "Derivation", "CompiledLoss", "Step", "REDUCTIONS"]

@@ -1,0 +1,119 @@
+"""Steps 2 and 3 of the recipe: substitute the links, form the negative log-likelihood, expand
+its logarithms and reduce it to the canonical loss.
+
+The reduction rule, stated once for every family:
+
+* an additive term that contains no raw model output is dropped (it moves the loss but not its
+  minimiser; it may depend on the target, like log y! of the Poisson);
+* a factor common to all remaining terms that contains neither a raw output nor the target,
+  and that sympy can prove positive under the declared domains (1/(2 sigma^2), 1/b, kappa,
+  1/2), is divided out (it rescales the loss and its gradient but moves no minimiser; a factor
+  that depends on the target would reweight samples, so it stays).
+
+So ``nll = scale * loss + constant`` holds exactly, with ``scale`` positive and free of target
+and outputs, and ``constant`` free of outputs. Both are kept and reported.
+
+>>> import likelihoods as lk
+>>> r = reduce_model(lk.Gaussian())
+>>> r.loss, r.scale
+((-mu + y)**2, 1/(2*sigma**2))
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy
+
+from likelihoods import NoiseModel
+
+from .functions import softplus
+
+
+@dataclass(frozen=True)
+class Reduction:
+    """Everything steps 1-3 produce for one model (see :func:`reduce_model`)."""
+
+    target: sympy.Symbol
+    outputs: tuple[sympy.Symbol, ...]
+    parameters: dict[str, sympy.Expr]  # parameter name -> its value in raw outputs
+    log_density: sympy.Expr  # in the parameter symbols, as declared
+    nll: sympy.Expr  # -log p with links substituted and logarithms expanded
+    loss: sympy.Expr
+    scale: sympy.Expr
+    constant: sympy.Expr
+
+
+def reduce_model(model: NoiseModel) -> Reduction:
+    """Form the NLL of ``model`` through its links and split it as ``scale * loss + constant``."""
+    y = model.target_symbol()
+    outputs = tuple(model.raw_symbol(name) for name in model.predicted)
+    values = {}
+    for name, choice in model.choices.items():
+        values[name] = choice.link.inverse(model.raw_symbol(name)) if choice.predicted else choice.value
+    declared = model.log_density(
+        y, **{name: model.parameter_symbol(name) for name in model.choices}
+    )
+    nll = expand_nll(-model.log_density(y, **values))
+    loss, scale, constant = split_constants(nll, outputs, y)
+    return Reduction(y, outputs, values, declared, nll, loss, scale, constant)
+
+
+def expand_nll(expr: sympy.Expr) -> sympy.Expr:
+    """Expand logarithms of products, quotients and powers, distribute products over sums and
+    name ``log(1 + exp(x))`` as ``softplus(x)``.
+
+    Each log argument is first brought over a common denominator and cancelled, so that the
+    log of a composed link (``log(1 - e^z / (1 + e^z))``) becomes a difference of simple logs
+    (``-log(1 + e^z)``) before it is expanded.
+    """
+    expr = expr.replace(
+        lambda e: isinstance(e, sympy.log),
+        lambda e: sympy.log(sympy.cancel(sympy.together(e.args[0]))),
+    )
+    expr = sympy.expand_log(expr, force=True)
+    expr = sympy.expand(
+        expr, deep=True, mul=True, multinomial=False, power_exp=False, power_base=False, log=False
+    )
+    return name_softplus(expr)
+
+
+def name_softplus(expr: sympy.Expr) -> sympy.Expr:
+    """log(1 + exp(x)) -> softplus(x), wherever it occurs."""
+    x = sympy.Wild("x")
+    return expr.replace(sympy.log(1 + sympy.exp(x)), softplus(x))
+
+
+def split_constants(
+    nll: sympy.Expr, outputs: tuple[sympy.Symbol, ...], target: sympy.Symbol
+) -> tuple[sympy.Expr, sympy.Expr, sympy.Expr]:
+    """Split ``nll`` into ``(loss, scale, constant)`` by the rule of the module docstring."""
+    kept, dropped = [], []
+    for term in sympy.Add.make_args(nll):
+        (kept if term.free_symbols & set(outputs) else dropped).append(term)
+    constant = sympy.Add(*dropped)
+    content, primitive = sympy.Add(*kept).primitive()  # rational content: x/2 + z -> 1/2, x + 2z
+    common, rest = sympy.factor_terms(primitive).as_independent(*outputs, target, as_Add=False)
+    factor = content * common
+    if factor.is_negative:
+        factor, rest = -factor, -rest
+    if factor.is_positive:
+        scale, loss = factor, rest
+    else:
+        scale, loss = sympy.Integer(1), sympy.Add(*kept)
+    loss = sympy.expand(
+        loss, deep=False, mul=True, multinomial=False, power_exp=False, power_base=False, log=False
+    )
+    return _collect_output_functions(loss, outputs), scale, constant
+
+
+def _collect_output_functions(expr: sympy.Expr, outputs: tuple[sympy.Symbol, ...]) -> sympy.Expr:
+    """Group terms by the functions of the outputs they multiply, e.g.
+    ``-y log p + y log(1 - p) - log(1 - p)`` -> ``-y log p + (y - 1) log(1 - p)``."""
+    atoms = sorted(
+        (f for f in expr.atoms(sympy.Function) if f.free_symbols & set(outputs)), key=sympy.default_sort_key
+    )
+    return sympy.collect(expr, atoms) if atoms else expr
+
+
+__all__ = ["Reduction", "reduce_model", "expand_nll", "name_softplus", "split_constants"]

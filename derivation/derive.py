@@ -1,0 +1,160 @@
+"""``derive(model)``: the whole recipe for one noise model, cached.
+
+>>> import likelihoods as lk
+>>> d = derive(lk.Bernoulli())
+>>> d.loss
+-y*z + softplus(z)
+>>> d.gradient
+(-y + expit(z),)
+>>> derive(lk.Bernoulli()) is d
+True
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+
+import sympy
+
+from likelihoods import NoiseModel
+from likelihoods.constraints import real as _REAL
+
+from . import codegen
+from .canonical import Reduction, reduce_model
+from .compiled import Argument, CompiledLoss
+from .rewriting import stabilize
+from .steps import Step, build_steps, render_latex, render_markdown, render_text
+
+
+class Derivation:
+    """The derivation of a loss from a noise model (see the package docstring).
+
+    Attributes: ``model``; ``target`` and ``outputs`` (sympy symbols); ``nll`` (the full
+    per-sample negative log-likelihood, links substituted, logarithms expanded); ``loss`` (the
+    canonical loss); ``scale`` and ``constant`` with ``nll == scale * loss + constant``;
+    ``gradient`` (derivatives of ``loss`` with respect to ``outputs``); ``steps``.
+    """
+
+    def __init__(self, model: NoiseModel, reduction: Reduction) -> None:
+        self.model = model
+        self._r = reduction
+        self.gradient: tuple[sympy.Expr, ...] = tuple(
+            sympy.diff(reduction.loss, o) for o in reduction.outputs
+        )
+        self._compiled: dict[bool, CompiledLoss] = {}
+        self._lock = threading.Lock()
+        self._steps: tuple[Step, ...] | None = None
+
+    target = property(lambda self: self._r.target)
+    outputs = property(lambda self: self._r.outputs)
+    nll = property(lambda self: self._r.nll)
+    loss = property(lambda self: self._r.loss)
+    scale = property(lambda self: self._r.scale)
+    constant = property(lambda self: self._r.constant)
+    parameters = property(lambda self: dict(self._r.parameters))
+
+    @property
+    def steps(self) -> tuple[Step, ...]:
+        """The seven steps of the recipe (noise model, link, NLL, constants, loss, gradient,
+        inference)."""
+        if self._steps is None:
+            self._steps = build_steps(self.model, self._r, self.gradient, None)
+        return self._steps
+
+    # --- renderings ---------------------------------------------------------------------
+    @property
+    def title(self) -> str:
+        return f"{self.model!r}: from noise model to loss"
+
+    def __str__(self) -> str:
+        return render_text(self.title, self.steps)
+
+    def __repr__(self) -> str:
+        return f"<Derivation of {self.model!r}: loss {sympy.sstr(self.loss)}>"
+
+    def to_latex(self) -> str:
+        return render_latex(self.title, self.steps)
+
+    def to_markdown(self) -> str:
+        return render_markdown(self.title, self.steps)
+
+    def _repr_markdown_(self) -> str:
+        return self.to_markdown()
+
+    def __reduce__(self):
+        return (derive, (self.model,))
+
+    # --- compilation --------------------------------------------------------------------
+    def compile(self, nll: bool = False) -> CompiledLoss:
+        """NumPy callables of ``loss`` (or of the full ``nll``) and its gradient; cached."""
+        with self._lock:
+            if nll not in self._compiled:
+                self._compiled[nll] = self._compile(nll)
+            return self._compiled[nll]
+
+    def _compile(self, nll: bool) -> CompiledLoss:
+        model, r = self.model, self._r
+        prepared = stabilize(r.nll if nll else r.loss, final=False)
+        gradient = [stabilize(sympy.diff(prepared, o)) for o in r.outputs]
+        value = stabilize(prepared)
+
+        constants = []
+        for name, choice in model.choices.items():
+            if choice.predicted:
+                continue
+            own = choice.value == model.parameter_symbol(name)
+            for symbol in sorted(choice.value.free_symbols, key=sympy.default_sort_key):
+                domain = choice.parameter.domain if own else _REAL
+                constants.append(Argument(symbol.name, domain, f"{model.name}'s fixed {name}"))
+        used = {s.name for s in value.free_symbols.union(*(g.free_symbols for g in gradient))}
+        constants = [c for c in constants if c.name in used]
+        known = {r.target.name, *(o.name for o in r.outputs), *(c.name for c in constants)}
+        strays = sorted(used - known)
+        if strays:
+            raise ValueError(f"{model.name}: the loss contains unknown symbols {strays}")
+
+        target = Argument(r.target.name, model.target.support, f"{model.name}'s target")
+        inputs = []
+        for name in model.predicted:
+            choice = model.choices[name]
+            if choice.link.name == "identity":
+                inputs.append(Argument(name, choice.parameter.domain, f"{model.name}'s {name}"))
+            else:
+                inputs.append(Argument(model.raw_symbol(name).name, _REAL, "a raw output"))
+        header = f'"""Loss and gradient of {model!r}, generated by derive-the-loss."""\n\n'
+        source = codegen.module_source(
+            [target.name, *(a.name for a in inputs)],
+            [c.name for c in constants],
+            value,
+            gradient,
+            header=header,
+        )
+        namespace = codegen.load(source, f"<derive-the-loss {model!r}{' nll' if nll else ''}>")
+        kernels = {k: namespace[k] for k in ("loss", "grad", "loss_and_grad")}
+        return CompiledLoss(
+            source=source,
+            kernels=kernels,
+            target=target,
+            inputs=inputs,
+            constants=constants,
+            rebuild=(_compiled_for, (model, nll)),
+        )
+
+
+def _compiled_for(model: NoiseModel, nll: bool) -> CompiledLoss:
+    return derive(model).compile(nll=nll)
+
+
+@functools.lru_cache(maxsize=None)
+def _derive(model: NoiseModel) -> Derivation:
+    return Derivation(model, reduce_model(model))
+
+
+def derive(model: NoiseModel) -> Derivation:
+    """Derive the loss of ``model``; equal models share one cached :class:`Derivation`."""
+    if not isinstance(model, NoiseModel):
+        raise TypeError(f"derive: expected a likelihoods.NoiseModel instance, got {model!r}")
+    return _derive(model)
+
+__all__ = ["Derivation", "derive"]

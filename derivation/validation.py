@@ -1,0 +1,90 @@
+"""Checking numeric input against declared domains, with messages that say what was expected,
+what came, and where.
+
+>>> import numpy as np
+>>> from likelihoods.constraints import positive
+>>> check_domain("sigma", np.array([1.0, 0.0]), positive, "Gaussian's sigma")
+Traceback (most recent call last):
+...
+ValueError: sigma: expected Gaussian's sigma in (0, inf), got 0.0 at index (1,)
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from likelihoods.constraints import Domain, nonnegative
+
+
+def as_array(name: str, value: object) -> np.ndarray:
+    """``np.asarray(value)``, refusing anything that is not real numbers."""
+    try:
+        array = np.asarray(value)
+    except Exception as error:  # ragged lists and the like
+        raise ValueError(f"{name}: expected an array of real numbers, got {value!r}") from error
+    if array.dtype.kind not in "biuf":
+        raise ValueError(
+            f"{name}: expected an array of real numbers, got dtype {array.dtype} ({value!r:.60})"
+        )
+    return array
+
+
+def check_domain(name: str, array: np.ndarray, domain: Domain, what: str) -> None:
+    """Raise ``ValueError`` unless every element of ``array`` is finite and inside ``domain``."""
+    if array.size == 0:
+        return
+    if array.dtype.kind == "f":
+        low, high = array.min(), array.max()  # NaN propagates through both
+        inside = math.isfinite(low) and math.isfinite(high) and _within(domain, low, high)
+    else:
+        inside = _within(domain, array.min(), array.max())
+    if inside and domain.integer and array.dtype.kind == "f":
+        inside = bool(np.all(np.floor(array) == array))
+    if inside:
+        return
+    bad = ~_elementwise(domain, array)
+    index = tuple(int(i) for i in np.argwhere(bad)[0]) if array.ndim else ()
+    value = array[index] if array.ndim else array[()]
+    where = f" at index {index}" if array.ndim else ""
+    raise ValueError(f"{name}: expected {what} in {domain.describe()}, got {value!r}{where}")
+
+
+def _within(domain: Domain, low, high) -> bool:
+    above = low > domain.lower or (low == domain.lower and not domain.lower_open)
+    below = high < domain.upper or (high == domain.upper and not domain.upper_open)
+    return bool(above and below)
+
+
+def _elementwise(domain: Domain, array: np.ndarray) -> np.ndarray:
+    ok = np.isfinite(array) if array.dtype.kind == "f" else np.ones(array.shape, bool)
+    ok &= (array > domain.lower) | ((array == domain.lower) & (not domain.lower_open))
+    ok &= (array < domain.upper) | ((array == domain.upper) & (not domain.upper_open))
+    if domain.integer:
+        ok &= np.floor(array) == array
+    return ok
+
+
+def broadcast_shape(named_arrays: list[tuple[str, np.ndarray]]) -> tuple[int, ...]:
+    """The common broadcast shape, or a ``ValueError`` listing every argument's shape."""
+    try:
+        return np.broadcast_shapes(*(a.shape for _, a in named_arrays))
+    except ValueError:
+        shapes = ", ".join(f"{name} {a.shape}" for name, a in named_arrays)
+        raise ValueError(f"shapes do not broadcast together: {shapes}") from None
+
+
+def check_weight(weight: np.ndarray, shape: tuple[int, ...]) -> None:
+    """A weight must broadcast to the loss shape without enlarging it, and be finite, >= 0."""
+    try:
+        ok = np.broadcast_shapes(weight.shape, shape) == shape
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ValueError(
+            f"weight: shape {weight.shape} does not broadcast to the loss shape {shape}"
+        )
+    check_domain("weight", weight, nonnegative, "a sample weight")
+
+__all__ = ["as_array", "check_domain", "broadcast_shape", "check_weight"]

@@ -1,0 +1,38 @@
+"""Noise models: declare what you believe about your target; :mod:`derivation` does the rest.
+
+>>> import likelihoods as lk
+>>> sorted(lk.REGISTRY)[:3]
+['Bernoulli', 'Gaussian', 'HeteroscedasticGaussian']
+>>> lk.Gaussian(sigma=2.0)
+Gaussian(mu='identity', sigma=2)
+"""
+
+from . import constraints
+from .base import FIXED, REGISTRY, Choice, NoiseModel, Parameter, Target, register
+from .bernoulli import Bernoulli
+from .gaussian import Gaussian
+from .heteroscedastic_gaussian import HeteroscedasticGaussian
+from .laplace import Laplace
+from .links import DEFAULT_LINK, LINKS, Link
+from .poisson import Poisson
+from .von_mises import VonMises
+
+__all__ = [
+    "constraints",
+    "FIXED",
+    "REGISTRY",
+    "Choice",
+    "NoiseModel",
+    "Parameter",
+    "Target",
+    "register",
+    "LINKS",
+    "DEFAULT_LINK",
+    "Link",
+    "Bernoulli",
+    "Gaussian",
+    "HeteroscedasticGaussian",
+    "Laplace",
+    "Poisson",
+    "VonMises",
+]

@@ -1,0 +1,91 @@
+"""Domains of targets and parameters, declared as data.
+
+A :class:`Domain` is an interval of the real line, optionally restricted to integers. It is
+purely declarative: the engine in :mod:`derivation` reads the bounds to build sympy assumptions
+and to check numeric input; nothing here evaluates arrays.
+
+The singletons below cover the supports and parameter domains of the built-in families
+(numpyro and ``torch.distributions`` call these *constraints*):
+
+>>> from likelihoods.constraints import positive, unit_interval
+>>> positive.describe()
+'(0, inf)'
+>>> unit_interval.contains_interval(0.0, 1.0)
+True
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Domain:
+    """A real interval ``lower .. upper``, open or closed at each end, optionally integer-valued.
+
+    ``name`` is how the domain is referred to in messages and listings (``"positive"``).
+    ``period`` marks a circular domain (angles): values are still checked against the interval.
+    """
+
+    name: str
+    lower: float = -math.inf
+    upper: float = math.inf
+    lower_open: bool = True
+    upper_open: bool = True
+    integer: bool = False
+    period: float | None = None
+
+    def describe(self) -> str:
+        """The domain in interval notation, e.g. ``'[0, 1]'`` or ``'integers in [0, inf)'``."""
+        left = "(" if self.lower_open or math.isinf(self.lower) else "["
+        right = ")" if self.upper_open or math.isinf(self.upper) else "]"
+        text = f"{left}{_fmt(self.lower)}, {_fmt(self.upper)}{right}"
+        if self.integer:
+            if (self.lower, self.upper) == (0.0, 1.0):
+                return "{0, 1}"
+            return f"integers in {text}"
+        return text
+
+    def contains_interval(self, low: float, high: float) -> bool:
+        """Whether the open interval (low, high) lies inside this domain (used to vet links)."""
+        if self.integer:
+            return False
+        return self.lower <= low and high <= self.upper
+
+    @property
+    def is_real_line(self) -> bool:
+        return math.isinf(self.lower) and math.isinf(self.upper) and not self.integer
+
+
+def _fmt(value: float) -> str:
+    if math.isinf(value):
+        return "-inf" if value < 0 else "inf"
+    if value == math.pi:
+        return "pi"
+    if value == -math.pi:
+        return "-pi"
+    return f"{value:g}"
+
+
+real = Domain("real")
+positive = Domain("positive", lower=0.0)
+nonnegative = Domain("nonnegative", lower=0.0, lower_open=False)
+unit_interval = Domain("unit_interval", lower=0.0, upper=1.0, lower_open=False, upper_open=False)
+binary = Domain("binary", lower=0.0, upper=1.0, lower_open=False, upper_open=False, integer=True)
+nonnegative_integer = Domain("nonnegative_integer", lower=0.0, lower_open=False, integer=True)
+# Angles: both ends closed so that float(-pi) and float(pi) are accepted alike.
+circular = Domain(
+    "circular", lower=-math.pi, upper=math.pi, lower_open=False, upper_open=False, period=2 * math.pi
+)
+
+__all__ = [
+    "Domain",
+    "real",
+    "positive",
+    "nonnegative",
+    "unit_interval",
+    "binary",
+    "nonnegative_integer",
+    "circular",
+]
