@@ -19,10 +19,12 @@ import sympy
 
 from likelihoods import NoiseModel
 from likelihoods.constraints import real as _REAL
+from likelihoods.textbook import NamedLoss
 
 from . import codegen
 from .canonical import Reduction, reduce_model
 from .compiled import Argument, CompiledLoss
+from .naming import textbook_name
 from .rewriting import stabilize
 from .steps import Step, build_steps, render_latex, render_markdown, render_text
 
@@ -59,8 +61,15 @@ class Derivation:
         """The seven steps of the recipe (noise model, link, NLL, constants, loss, gradient,
         inference)."""
         if self._steps is None:
-            self._steps = build_steps(self.model, self._r, self.gradient, None)
+            named = self.textbook
+            label = f"{named.name} ({named.also})" if named else None
+            self._steps = build_steps(self.model, self._r, self.gradient, label)
         return self._steps
+
+    @functools.cached_property
+    def textbook(self) -> NamedLoss | None:
+        """The textbook loss this one equals (see :mod:`derivation.naming`), or ``None``."""
+        return textbook_name(self.loss, self.target, self.outputs)
 
     # --- renderings ---------------------------------------------------------------------
     @property

@@ -17,6 +17,9 @@ from .links import DEFAULT_LINK, LINKS, Link
 from .poisson import Poisson
 from .von_mises import VonMises
 
+#: The families the command-line overview walks through first.
+TOUR = ("Gaussian", "Bernoulli")
+
 __all__ = [
     "constraints",
     "FIXED",
@@ -35,4 +38,5 @@ __all__ = [
     "Laplace",
     "Poisson",
     "VonMises",
+    "TOUR",
 ]

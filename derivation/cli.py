@@ -1,0 +1,140 @@
+"""``derive-loss``: print derivations from the command line.
+
+    derive-loss                                   an overview, then how to go further
+    derive-loss MODEL [--PARAM LINK_OR_VALUE ...] [--format text|latex|markdown]
+    derive-loss --list                            the models, their parameters and the links
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+import sympy
+
+import likelihoods as lk
+
+from .derive import derive
+
+FORMATS = ("text", "latex", "markdown")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="derive-loss",
+        description=(
+            "Derive a loss as the negative log-likelihood of a noise model, step by step. "
+            "Without arguments, print an overview."
+        ),
+        epilog=(
+            "Parameter options: after MODEL, '--NAME VALUE' sets parameter NAME to a link "
+            f"({', '.join(lk.LINKS)}), to 'fixed' (a symbol), or to a number; e.g. "
+            "'derive-loss Gaussian --sigma log'. Models: " + ", ".join(lk.REGISTRY) + "."
+        ),
+    )
+    parser.add_argument("model", nargs="?", help="a model name (see --list)")
+    parser.add_argument("--format", choices=FORMATS, default="text", help="output format")
+    parser.add_argument("--list", action="store_true", help="list the models and links")
+    return parser
+
+
+def _model_from(name: str, options: Sequence[str]) -> lk.NoiseModel:
+    if name not in lk.REGISTRY:
+        raise ValueError(f"unknown model {name!r}; expected one of {', '.join(lk.REGISTRY)}")
+    cls = lk.REGISTRY[name]
+    names = [p.name for p in cls.parameters]
+    choices: dict[str, object] = {}
+    items = list(options)
+    while items:
+        flag = items.pop(0)
+        key = flag[2:] if flag.startswith("--") else None
+        if key is None or key not in names:
+            raise ValueError(
+                f"unknown option {flag!r} for {name}; its parameters are "
+                + ", ".join(f"--{n}" for n in names)
+            )
+        if not items:
+            raise ValueError(f"option {flag} needs a value: a link name, 'fixed' or a number")
+        value = items.pop(0)
+        try:
+            choices[key] = float(value)
+        except ValueError:
+            choices[key] = value
+    return cls(**choices)
+
+
+def list_models() -> str:
+    lines = ["Models (parameters: domain, default):"]
+    for name, cls in lk.REGISTRY.items():
+        params = "; ".join(
+            f"{p.name}: {p.domain.describe()}, {p.default}" for p in cls.parameters
+        )
+        lines.append(f"  {name:<24} y in {cls.target.support.describe():<18} {params}")
+    lines.append("")
+    lines.append("Links (parameter = inverse link of the raw output eta):")
+    for link in lk.LINKS.values():
+        lines.append(f"  {link.name:<10} {link.formula}")
+    return "\n".join(lines) + "\n"
+
+
+def overview() -> str:
+    out = [
+        "derive-the-loss: a loss is the negative log-likelihood of the noise you assume.",
+        "",
+    ]
+    for name in lk.TOUR:
+        d = derive(lk.REGISTRY[name]())
+        named = d.textbook.name if d.textbook else "a loss of its own"
+        step1, step2, step3, _, _, step6, _ = d.steps
+        out.append(f"{name} -> {named}")
+        out.append(f"  noise model  {sympy.sstr(step1.equations[0][1])}  (log-density)")
+        out.append(f"  link         {step2.text.removeprefix('The network predicts ')}")
+        out.append(f"  -log p       {sympy.sstr(d.nll)}")
+        out.append(f"  loss         L = {sympy.sstr(d.loss)}")
+        grads = ", ".join(f"dL/d{o} = {sympy.sstr(g)}" for o, g in zip(d.outputs, d.gradient))
+        out.append(f"  gradient     {grads}")
+        out.append("")
+    out.append("Every model and the loss it implies:")
+    for name, cls in lk.REGISTRY.items():
+        d = derive(cls())
+        named = f"  ({d.textbook.name})" if d.textbook else ""
+        out.append(f"  {name:<24} L = {sympy.sstr(d.loss)}{named}")
+    out += [
+        "",
+        "Go further:",
+        "  derive-loss Gaussian                    the full derivation, step by step",
+        "  derive-loss Gaussian --sigma log        predict the noise level too",
+        "  derive-loss Bernoulli --format latex    LaTeX (or --format markdown)",
+        "  derive-loss --list                      models, parameters and links",
+        "  python: from derivation import derive; derive(likelihoods.Poisson()).compile()",
+    ]
+    return "\n".join(out) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args, rest = parser.parse_known_args(argv)
+    try:
+        if args.list:
+            if args.model or rest:
+                raise ValueError("--list takes no model or parameter options")
+            sys.stdout.write(list_models())
+            return 0
+        if args.model is None:
+            if rest:
+                raise ValueError(f"unrecognised arguments: {' '.join(rest)}")
+            sys.stdout.write(overview())
+            return 0
+        d = derive(_model_from(args.model, rest))
+        render = {"text": str, "latex": type(d).to_latex, "markdown": type(d).to_markdown}
+        sys.stdout.write(render[args.format](d))
+        return 0
+    except ValueError as error:
+        parser.print_usage(sys.stderr)
+        print(f"derive-loss: error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,40 @@
+"""Recognising a derived loss as a textbook one, by comparing expressions.
+
+A loss matches a :class:`likelihoods.textbook.NamedLoss` when, after renaming its target to
+``t`` and its raw outputs (in order) to ``u``, ``v``, the difference of the two expressions
+simplifies to zero once every named function is written out.
+
+>>> import sympy
+>>> y, m = sympy.symbols("y m", real=True)
+>>> textbook_name((m - y) ** 2, y, (m,)).name
+'mean squared error'
+>>> textbook_name(sympy.cosh(m - y), y, (m,)) is None
+True
+"""
+
+from __future__ import annotations
+
+import sympy
+
+from likelihoods.textbook import TEXTBOOK_LOSSES, NamedLoss
+
+from .functions import expand_definitions
+
+
+def textbook_name(
+    loss: sympy.Expr, target: sympy.Symbol, outputs: tuple[sympy.Symbol, ...]
+) -> NamedLoss | None:
+    """The textbook loss equal to ``loss``, or ``None``."""
+    t = sympy.Symbol("t", real=True)
+    generic = sympy.symbols("u v w", real=True)[: len(outputs)]
+    renamed = expand_definitions(loss).xreplace({target: t, **dict(zip(outputs, generic))})
+    for entry in TEXTBOOK_LOSSES:
+        if entry.arity != len(outputs):
+            continue
+        difference = renamed - entry.expression(t, *generic)
+        if sympy.simplify(sympy.expand_log(difference, force=True)) == 0:
+            return entry
+    return None
+
+
+__all__ = ["textbook_name"]
