@@ -63,19 +63,26 @@ def expand_nll(expr: sympy.Expr) -> sympy.Expr:
     """Expand logarithms of products, quotients and powers, distribute products over sums and
     name ``log(1 + exp(x))`` as ``softplus(x)``.
 
-    Each log argument is first brought over a common denominator and cancelled, so that the
-    log of a composed link (``log(1 - e^z / (1 + e^z))``) becomes a difference of simple logs
-    (``-log(1 + e^z)``) before it is expanded.
+    A sum inside a log is brought over a common denominator when its numerator then holds no
+    sum, so that the log of a composed link (``log(1 - e^z / (1 + e^z))``) becomes a
+    difference of simple logs (``-log(1 + e^z)``), while ``log(1 + (y - mu)**2 / g**2)`` is
+    kept as it is: combined, or expanded as a polynomial, it would cancel in floating point.
     """
-    expr = expr.replace(
-        lambda e: isinstance(e, sympy.log),
-        lambda e: sympy.log(sympy.cancel(sympy.together(e.args[0]))),
-    )
+    expr = expr.replace(lambda e: isinstance(e, sympy.log), _simpler_log)
     expr = sympy.expand_log(expr, force=True)
     expr = sympy.expand(
         expr, deep=True, mul=True, multinomial=False, power_exp=False, power_base=False, log=False
     )
     return name_softplus(expr)
+
+
+def _simpler_log(log: sympy.log) -> sympy.Expr:
+    # Combine over a common denominator only when the numerator then holds no sum, so that
+    # the combined argument expands into logs of simple factors.
+    argument = log.args[0]
+    combined = sympy.together(argument)
+    numerator, _ = combined.as_numer_denom()
+    return sympy.log(combined if argument.is_Add and not numerator.atoms(sympy.Add) else argument)
 
 
 def name_softplus(expr: sympy.Expr) -> sympy.Expr:

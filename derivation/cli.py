@@ -30,7 +30,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog=(
             "Parameter options: after MODEL, '--NAME VALUE' sets parameter NAME to a link "
             f"({', '.join(lk.LINKS)}), to 'fixed' (a symbol), or to a number; e.g. "
-            "'derive-loss Gaussian --sigma log'. Models: " + ", ".join(lk.REGISTRY) + "."
+            f"'derive-loss {lk.TOUR[0]} --mu log'. Models: " + ", ".join(lk.REGISTRY) + "."
         ),
     )
     parser.add_argument("model", nargs="?", help="a model name (see --list)")
@@ -100,14 +100,16 @@ def overview() -> str:
         d = derive(cls())
         named = f"  ({d.textbook.name})" if d.textbook else ""
         out.append(f"  {name:<24} L = {sympy.sstr(d.loss)}{named}")
+    first, second = lk.TOUR[0], lk.TOUR[1]
+    predictable = next(p.name for p in lk.REGISTRY[first].parameters if p.default == lk.FIXED)
     out += [
         "",
         "Go further:",
-        "  derive-loss Gaussian                    the full derivation, step by step",
-        "  derive-loss Gaussian --sigma log        predict the noise level too",
-        "  derive-loss Bernoulli --format latex    LaTeX (or --format markdown)",
-        "  derive-loss --list                      models, parameters and links",
-        "  python: from derivation import derive; derive(likelihoods.Poisson()).compile()",
+        f"  derive-loss {first:<28} the full derivation, step by step",
+        f"  derive-loss {first + ' --' + predictable + ' log':<28} predict {predictable} too",
+        f"  derive-loss {second + ' --format latex':<28} LaTeX (or --format markdown)",
+        f"  derive-loss {'--list':<28} models, parameters and links",
+        f"  python: from derivation import derive; derive(likelihoods.{second}()).compile()",
     ]
     return "\n".join(out) + "\n"
 

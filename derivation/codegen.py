@@ -1,16 +1,17 @@
-"""Printing stabilised sympy expressions as a NumPy/SciPy module.
+r"""Printing stabilised sympy expressions as a NumPy/SciPy module.
 
 One module holds three elementwise kernels over broadcast arrays, ``loss``, ``grad`` and
-``loss_and_grad``; each is common-subexpression-eliminated on its own (``sympy.cse``), so the
-fused kernel computes what the loss and the gradients share once, and the loss-only kernel
-computes nothing the gradient alone needs. The module imports only numpy and scipy.special,
+``loss_and_grad``. Common subexpressions of the loss and the gradient are eliminated together
+(``sympy.cse``), so the fused kernel computes what they share once, and the loss-only kernel
+computes nothing that only the gradient needs. The module imports only numpy and scipy.special,
 so its source can be saved and used without sympy.
 
 >>> import sympy
 >>> x, y = sympy.symbols("x y", real=True)
->>> print(kernel_source("loss", ["y", "x"], [], [(y - x) ** 2]))
-def loss(y, x):
-    return ((-x + y)**2,)
+>>> print(module_source(["y", "x"], [], (y - x) ** 2, [2 * (x - y)]).split("\n\n\n")[-1])
+def loss_and_grad(y, x):
+    _t0 = x - y
+    return (_t0**2, 2*_t0,)
 """
 
 from __future__ import annotations
@@ -40,6 +41,11 @@ class KernelPrinter(SciPyPrinter):
     def _print_Float(self, expr):
         return repr(float(expr))
 
+    def _print_NumberSymbol(self, expr):  # pi, E, EulerGamma, ...: only numpy is imported
+        return repr(float(expr))
+
+    _print_Pi = _print_Exp1 = _print_EulerGamma = _print_GoldenRatio = _print_NumberSymbol
+
     def _print_softplus(self, expr):
         return f"numpy.logaddexp(0, {self._print(expr.args[0])})"
 
@@ -68,22 +74,38 @@ class KernelPrinter(SciPyPrinter):
         return f"({self._print(expr.args[0])})"
 
 
-def kernel_source(
-    name: str, args: list[str], keyword_args: list[str], exprs: list[sympy.Expr]
-) -> str:
-    """Source of ``def name(*args, *, keyword_args)`` returning the tuple of ``exprs``."""
-    printer = KernelPrinter({"fully_qualified_modules": True, "inline": True})
-    replacements, reduced = sympy.cse(
+def eliminate_common_subexpressions(
+    exprs: list[sympy.Expr],
+) -> tuple[list[tuple[sympy.Symbol, sympy.Expr]], list[sympy.Expr]]:
+    """``sympy.cse`` over all of ``exprs`` at once."""
+    return sympy.cse(
         exprs, symbols=sympy.numbered_symbols("_t"), optimizations="basic", order="none"
     )
+
+
+def kernel_source(
+    name: str,
+    args: list[str],
+    keyword_args: list[str],
+    replacements: list[tuple[sympy.Symbol, sympy.Expr]],
+    outputs: list[sympy.Expr],
+) -> str:
+    """Source of ``def name(*args, *, keyword_args)`` returning the tuple of ``outputs``,
+    keeping only the ``replacements`` (temporaries) that the outputs need."""
+    needed = set().union(*(o.free_symbols for o in outputs))
+    kept = []
+    for symbol, value in reversed(replacements):
+        if symbol in needed:
+            kept.append((symbol, value))
+            needed |= value.free_symbols
+    printer = KernelPrinter({"fully_qualified_modules": True, "inline": True})
     signature = ", ".join(args)
     if keyword_args:
         signature += ", *, " + ", ".join(keyword_args)
     lines = [f"def {name}({signature}):"]
-    for symbol, value in replacements:
+    for symbol, value in reversed(kept):
         lines.append(f"    {symbol} = {printer.doprint(value)}")
-    outputs = ", ".join(printer.doprint(e) for e in reduced)
-    lines.append(f"    return ({outputs},)")
+    lines.append(f"    return ({', '.join(printer.doprint(o) for o in outputs)},)")
     return "\n".join(lines)
 
 
@@ -94,11 +116,17 @@ def module_source(
     gradient: list[sympy.Expr],
     header: str = "",
 ) -> str:
-    """A module with the ``loss``, ``grad`` and ``loss_and_grad`` kernels."""
-    parts = [header + PREAMBLE] if header else [PREAMBLE]
-    parts.append(kernel_source("loss", args, keyword_args, [loss]))
-    parts.append(kernel_source("grad", args, keyword_args, list(gradient)))
-    parts.append(kernel_source("loss_and_grad", args, keyword_args, [loss, *gradient]))
+    """A module with the ``loss``, ``grad`` and ``loss_and_grad`` kernels.
+
+    Common subexpressions are eliminated once, over the loss and the gradient together; the
+    loss-only and gradient-only kernels keep just the temporaries they need, so all three
+    evaluate every output with the very same operations (bitwise equal results).
+    """
+    replacements, (value, *grads) = eliminate_common_subexpressions([loss, *gradient])
+    parts = [header + PREAMBLE]
+    parts.append(kernel_source("loss", args, keyword_args, replacements, [value]))
+    parts.append(kernel_source("grad", args, keyword_args, replacements, grads))
+    parts.append(kernel_source("loss_and_grad", args, keyword_args, replacements, [value, *grads]))
     return "\n\n\n".join(parts) + "\n"
 
 
@@ -116,4 +144,11 @@ def load(source: str, filename: str) -> dict:
 # Every named function must be printable; fail at import, not at first compile.
 assert all(hasattr(KernelPrinter, f"_print_{f.__name__}") for f in F.NAMED)
 
-__all__ = ["KernelPrinter", "kernel_source", "module_source", "load", "PREAMBLE"]
+__all__ = [
+    "KernelPrinter",
+    "eliminate_common_subexpressions",
+    "kernel_source",
+    "module_source",
+    "load",
+    "PREAMBLE",
+]

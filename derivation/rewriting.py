@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import sympy
 from sympy.codegen.cfunctions import log1p
-from sympy.codegen.rewriting import ReplaceOptim, log1p_opt, optimize
+from sympy.codegen.rewriting import ReplaceOptim, optimize
 
 from .functions import expit, gammaln, i0e, softplus, xlog1py, xlogy
 
@@ -147,7 +147,12 @@ RULES = (
     ),
     # log(1 + exp(x)) -> softplus(x) (logaddexp(0, x)), wherever a density produced it.
     ReplaceOptim(sympy.log(1 + sympy.exp(_X)), softplus(_X)),
-    log1p_opt,  # log(1 + x) -> log1p(x), from sympy.codegen.rewriting
+    # log(1 + x) -> log1p(x), accurate where x is tiny. (sympy.codegen.rewriting.log1p_opt
+    # factors every log argument first, which expands (y - mu)**2 and cancels; not used.)
+    ReplaceOptim(
+        lambda e: isinstance(e, sympy.log) and e.args[0].is_Add and sympy.S.One in e.args[0].args,
+        lambda e: log1p(e.args[0] - 1),
+    ),
 )
 
 #: Rules on whole expressions (sums) after the term-level rules above.

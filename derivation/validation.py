@@ -3,10 +3,10 @@ what came, and where.
 
 >>> import numpy as np
 >>> from likelihoods.constraints import positive
->>> check_domain("sigma", np.array([1.0, 0.0]), positive, "Gaussian's sigma")
+>>> check_domain("sigma", np.array([1.0, 0.0]), positive, "a scale")
 Traceback (most recent call last):
 ...
-ValueError: sigma: expected Gaussian's sigma in (0, inf), got 0.0 at index (1,)
+ValueError: sigma: expected a scale in (0, inf), got 0.0 at index (1,)
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def check_domain(name: str, array: np.ndarray, domain: Domain, what: str) -> Non
         return
     bad = ~_elementwise(domain, array)
     index = tuple(int(i) for i in np.argwhere(bad)[0]) if array.ndim else ()
-    value = array[index] if array.ndim else array[()]
+    value = (array[index] if array.ndim else array[()]).item()
     where = f" at index {index}" if array.ndim else ""
     raise ValueError(f"{name}: expected {what} in {domain.describe()}, got {value!r}{where}")
 

@@ -1,0 +1,78 @@
+"""Shared helpers for the tests: model variants read from the registry, and random inputs
+drawn from each model's declared domains (never from a hand-kept list of families)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import scipy.special
+
+import likelihoods as lk
+
+#: Each link's inverse, written independently of the library's sympy declarations.
+LINK_INVERSE = {
+    "identity": lambda x: x,
+    "log": np.exp,
+    "logit": scipy.special.expit,
+    "softplus": lambda x: np.logaddexp(0.0, x),
+}
+
+
+def variants(cls: type[lk.NoiseModel]) -> list[lk.NoiseModel]:
+    """The default model, and every parameter predicted through every link that fits it."""
+    out = [cls()]
+    for parameter in cls.parameters:
+        for name, link in lk.LINKS.items():
+            if link.fits(parameter.domain):
+                model = cls(**{parameter.name: name})
+                if model not in out:
+                    out.append(model)
+    return out
+
+
+def all_variants() -> list[lk.NoiseModel]:
+    return [m for cls in lk.REGISTRY.values() for m in variants(cls)]
+
+
+def sample_domain(domain: lk.constraints.Domain, rng: np.random.Generator, shape) -> np.ndarray:
+    """Values well inside ``domain``."""
+    if domain.integer:
+        if domain.upper == 1.0:
+            return rng.integers(0, 2, size=shape).astype(float)
+        return rng.poisson(4.0, size=shape).astype(float)
+    if domain.period is not None:
+        return rng.uniform(domain.lower, domain.upper, size=shape)
+    if math.isinf(domain.lower):
+        return rng.normal(0.0, 2.0, size=shape)
+    if math.isinf(domain.upper):
+        return domain.lower + rng.lognormal(0.0, 0.5, size=shape)
+    width = domain.upper - domain.lower
+    return rng.uniform(domain.lower + 0.05 * width, domain.upper - 0.05 * width, size=shape)
+
+
+def sample_inputs(model: lk.NoiseModel, rng: np.random.Generator, shape=(64,)):
+    """``(y, raw_outputs, parameters, constants)`` for ``model``: the target, the positional
+    raw outputs, every parameter's numeric value, and the keyword values of fixed symbols."""
+    y = sample_domain(model.target.support, rng, shape)
+    raws, params, constants = [], {}, {}
+    for name, choice in model.choices.items():
+        domain = choice.parameter.domain
+        if choice.predicted:
+            if choice.link.name == "identity":
+                raw = sample_domain(domain, rng, shape)
+            else:
+                raw = rng.normal(0.0, 1.0, size=shape)
+            raws.append(raw)
+            params[name] = LINK_INVERSE[choice.link.name](raw)
+        elif choice.value.free_symbols:
+            value = float(sample_domain(domain, rng, ()))
+            constants[name] = value
+            params[name] = value
+        else:
+            params[name] = float(choice.value)
+    return y, raws, params, constants
+
+
+def model_id(model: lk.NoiseModel) -> str:
+    return repr(model).replace("'", "")
