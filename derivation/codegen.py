@@ -21,17 +21,55 @@ from sympy.printing.numpy import SciPyPrinter
 
 from . import functions as F
 
-#: Helpers the printed code may call; each is defined in every generated module's preamble.
-PREAMBLE = '''\
+HEADER = """\
 import numpy
 import scipy.special
+"""
 
-
+#: Helpers the printed code may call, by name; a module defines those its kernels use.
+HELPERS = {
+    "_xdivy": '''
 def _xdivy(x, y):
     """x / y, and 0 where x is 0 (even where y is 0 or inf)."""
     with numpy.errstate(divide="ignore", invalid="ignore"):
         return numpy.where(x == 0, 0 * y, x / y)
-'''
+''',
+    # Not in scipy.special. Below x = 50, 1 - i1e/i0e loses at most log10(2x) < 2 digits;
+    # above, the asymptotic series of I0 and I1 in 1/x (Abramowitz & Stegun 9.7.1) give
+    # I0 - I1 and I0 as sums of positive terms, 40 of which reach full precision there.
+    "_one_minus_i1_over_i0": '''
+def _asymptotic_bessel_coefficients(terms=40):
+    """Coefficients of e^-x sqrt(2 pi x) (I0(x) - I1(x)) and of e^-x sqrt(2 pi x) I0(x) in 1/x."""
+    from fractions import Fraction
+    from math import factorial
+    gap, i0 = [], []
+    for k in range(terms):
+        a0, a1 = Fraction(1), Fraction(1)
+        for j in range(1, k + 1):
+            a0 *= (2 * j - 1) ** 2
+            a1 *= (2 * j - 1) ** 2 - 4
+        scale = Fraction(1, factorial(k) * 8**k)
+        gap.append(float((a0 - a1) * scale))
+        i0.append(float(a0 * scale))
+    return numpy.array(gap[::-1]), numpy.array(i0[::-1])
+
+
+_GAP_SERIES, _I0_SERIES = _asymptotic_bessel_coefficients()
+
+
+def _one_minus_i1_over_i0(x):
+    """1 - I1(x)/I0(x) for x >= 0, to a few ulps."""
+    x = numpy.asarray(x)
+    with numpy.errstate(divide="ignore", invalid="ignore"):
+        out = 1 - scipy.special.i1e(x) / scipy.special.i0e(x)
+        large = x > 50
+        if numpy.any(large):
+            z = 1 / x[large]
+            out = numpy.array(out, copy=True)
+            out[large] = numpy.polyval(_GAP_SERIES, z) / numpy.polyval(_I0_SERIES, z)
+    return out
+''',
+}
 
 
 class KernelPrinter(SciPyPrinter):
@@ -64,11 +102,11 @@ class KernelPrinter(SciPyPrinter):
     def _print_gammaln(self, expr):
         return f"scipy.special.gammaln({self._print(expr.args[0])})"
 
-    def _print_i0e(self, expr):
-        return f"scipy.special.i0e({self._print(expr.args[0])})"
+    def _print_log_i0e(self, expr):
+        return f"numpy.log(scipy.special.i0e({self._print(expr.args[0])}))"
 
-    def _print_i1e(self, expr):
-        return f"scipy.special.i1e({self._print(expr.args[0])})"
+    def _print_one_minus_i1_over_i0(self, expr):
+        return f"_one_minus_i1_over_i0({self._print(expr.args[0])})"
 
     def _print_UnevaluatedExpr(self, expr):
         return f"({self._print(expr.args[0])})"
@@ -77,10 +115,23 @@ class KernelPrinter(SciPyPrinter):
 def eliminate_common_subexpressions(
     exprs: list[sympy.Expr],
 ) -> tuple[list[tuple[sympy.Symbol, sympy.Expr]], list[sympy.Expr]]:
-    """``sympy.cse`` over all of ``exprs`` at once."""
-    return sympy.cse(
+    """``sympy.cse`` over all of ``exprs`` at once, with reciprocals put back in place.
+
+    A temporary ``t = 1/x`` turns every ``a/x`` into ``a*t``, two roundings instead of one:
+    ``r/sigma`` would no longer be exactly 1 where ``r == sigma``.
+    """
+    replacements, reduced = sympy.cse(
         exprs, symbols=sympy.numbered_symbols("_t"), optimizations="basic", order="none"
     )
+    inline: dict[sympy.Symbol, sympy.Expr] = {}
+    kept = []
+    for symbol, value in replacements:
+        value = value.xreplace(inline)
+        if value.is_Pow and value.exp == -1:
+            inline[symbol] = value
+        else:
+            kept.append((symbol, value))
+    return kept, [e.xreplace(inline) for e in reduced]
 
 
 def kernel_source(
@@ -123,11 +174,13 @@ def module_source(
     evaluate every output with the very same operations (bitwise equal results).
     """
     replacements, (value, *grads) = eliminate_common_subexpressions([loss, *gradient])
-    parts = [header + PREAMBLE]
-    parts.append(kernel_source("loss", args, keyword_args, replacements, [value]))
-    parts.append(kernel_source("grad", args, keyword_args, replacements, grads))
-    parts.append(kernel_source("loss_and_grad", args, keyword_args, replacements, [value, *grads]))
-    return "\n\n\n".join(parts) + "\n"
+    kernels = [
+        kernel_source("loss", args, keyword_args, replacements, [value]),
+        kernel_source("grad", args, keyword_args, replacements, grads),
+        kernel_source("loss_and_grad", args, keyword_args, replacements, [value, *grads]),
+    ]
+    helpers = [code.strip() for name, code in HELPERS.items() if f"{name}(" in kernels[-1]]
+    return "\n\n\n".join([header + HEADER.strip(), *helpers, *kernels]) + "\n"
 
 
 def load(source: str, filename: str) -> dict:
@@ -150,5 +203,6 @@ __all__ = [
     "kernel_source",
     "module_source",
     "load",
-    "PREAMBLE",
+    "HEADER",
+    "HELPERS",
 ]

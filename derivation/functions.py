@@ -142,36 +142,47 @@ class gammaln(_Named):
         return r"\log\Gamma\left(%s\right)" % printer._print(self.args[0])
 
 
-class i0e(_Named):
-    r"""Exponentially scaled modified Bessel function, I_0(x) e^{-|x|}: ``scipy.special.i0e``."""
+class log_i0e(_Named):
+    r"""log(I_0(x) e^{-|x|}), the log of ``scipy.special.i0e``: log I_0(x) without overflow."""
 
     nargs = 1
 
     @classmethod
     def definition(cls, x):
-        return sympy.besseli(0, x) * sympy.exp(-sympy.Abs(x))
+        return sympy.log(sympy.besseli(0, x)) - sympy.Abs(x)
 
     def fdiff(self, argindex=1):
         x = self.args[0]
-        return i1e(x) - sympy.sign(x) * i0e(x)
+        # d/dx log I0(x) = I1(x)/I0(x), odd in x; minus sign(x) from the scaling.
+        return -sympy.sign(x) * one_minus_i1_over_i0(sympy.Abs(x))
+
+    def _latex(self, printer):
+        x = printer._print(self.args[0])
+        return r"\log\left(I_0\left(%s\right) e^{-\left|%s\right|}\right)" % (x, x)
 
 
-class i1e(_Named):
-    r"""Exponentially scaled modified Bessel function, I_1(x) e^{-|x|}: ``scipy.special.i1e``."""
+class one_minus_i1_over_i0(_Named):
+    r"""1 - I_1(x)/I_0(x) for x >= 0, accurate where the ratio is close to 1 (large x), where
+    computing the ratio and subtracting would lose up to log10(2x) digits."""
 
     nargs = 1
 
     @classmethod
     def definition(cls, x):
-        return sympy.besseli(1, x) * sympy.exp(-sympy.Abs(x))
+        return 1 - sympy.besseli(1, x) / sympy.besseli(0, x)
 
     def fdiff(self, argindex=1):
         x = self.args[0]
-        # I_1' = I_0 - I_1 / x, scaled by e^{-|x|} and differentiated as a product.
-        return i0e(x) - i1e(x) / x - sympy.sign(x) * i1e(x)
+        ratio = 1 - self
+        # (I1/I0)' = 1 - (I1/I0)/x - (I1/I0)^2
+        return -(1 - ratio / x - ratio**2)
+
+    def _latex(self, printer):
+        x = printer._print(self.args[0])
+        return r"\left(1 - \frac{I_1\left(%s\right)}{I_0\left(%s\right)}\right)" % (x, x)
 
 
-NAMED = (softplus, expit, xlogy, xlog1py, xdivy, gammaln, i0e, i1e)
+NAMED = (softplus, expit, xlogy, xlog1py, xdivy, gammaln, log_i0e, one_minus_i1_over_i0)
 
 
 def expand_definitions(expr: sympy.Expr) -> sympy.Expr:
@@ -193,5 +204,5 @@ __all__ = [
     "xlog1py",
     "xdivy",
     "gammaln",
-    "i0e",
-    "i1e", "log1p", "expand_definitions"]
+    "log_i0e",
+    "one_minus_i1_over_i0", "log1p", "expand_definitions"]

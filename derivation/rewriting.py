@@ -19,7 +19,7 @@ import sympy
 from sympy.codegen.cfunctions import log1p
 from sympy.codegen.rewriting import ReplaceOptim, optimize
 
-from .functions import expit, gammaln, i0e, softplus, xlog1py, xlogy
+from .functions import expit, gammaln, log_i0e, softplus, xlog1py, xlogy
 
 
 def _split_softplus_linear(expr: sympy.Expr) -> sympy.Expr:
@@ -143,7 +143,7 @@ RULES = (
         lambda e: isinstance(e, sympy.log)
         and isinstance(e.args[0], sympy.besseli)
         and e.args[0].args[0] == 0,
-        lambda e: sympy.log(i0e(e.args[0].args[1])) + sympy.Abs(e.args[0].args[1]),
+        lambda e: log_i0e(e.args[0].args[1]) + sympy.Abs(e.args[0].args[1]),
     ),
     # log(1 + exp(x)) -> softplus(x) (logaddexp(0, x)), wherever a density produced it.
     ReplaceOptim(sympy.log(1 + sympy.exp(_X)), softplus(_X)),
