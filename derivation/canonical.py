@@ -50,7 +50,9 @@ def reduce_model(model: NoiseModel) -> Reduction:
     outputs = tuple(model.raw_symbol(name) for name in model.predicted)
     values = {}
     for name, choice in model.choices.items():
-        values[name] = choice.link.inverse(model.raw_symbol(name)) if choice.predicted else choice.value
+        values[name] = (
+            choice.link.inverse(model.raw_symbol(name)) if choice.predicted else choice.value
+        )
     declared = model.log_density(
         y, **{name: model.parameter_symbol(name) for name in model.choices}
     )
@@ -118,7 +120,8 @@ def _collect_output_functions(expr: sympy.Expr, outputs: tuple[sympy.Symbol, ...
     """Group terms by the functions of the outputs they multiply, e.g.
     ``-y log p + y log(1 - p) - log(1 - p)`` -> ``-y log p + (y - 1) log(1 - p)``."""
     atoms = sorted(
-        (f for f in expr.atoms(sympy.Function) if f.free_symbols & set(outputs)), key=sympy.default_sort_key
+        (f for f in expr.atoms(sympy.Function) if f.free_symbols & set(outputs)),
+        key=sympy.default_sort_key,
     )
     return sympy.collect(expr, atoms) if atoms else expr
 

@@ -1,8 +1,8 @@
 """``derive-loss``: print derivations from the command line.
 
-    derive-loss                                   an overview, then how to go further
-    derive-loss MODEL [--PARAM LINK_OR_VALUE ...] [--format text|latex|markdown]
-    derive-loss --list                            the models, their parameters and the links
+derive-loss                                   an overview, then how to go further
+derive-loss MODEL [--PARAM LINK_OR_VALUE ...] [--format text|latex|markdown]
+derive-loss --list                            the models, their parameters and the links
 """
 
 from __future__ import annotations
@@ -67,9 +67,7 @@ def _model_from(name: str, options: Sequence[str]) -> lk.NoiseModel:
 def list_models() -> str:
     lines = ["Models (parameters: domain, default):"]
     for name, cls in lk.REGISTRY.items():
-        params = "; ".join(
-            f"{p.name}: {p.domain.describe()}, {p.default}" for p in cls.parameters
-        )
+        params = "; ".join(f"{p.name}: {p.domain.describe()}, {p.default}" for p in cls.parameters)
         lines.append(f"  {name:<24} y in {cls.target.support.describe():<18} {params}")
     lines.append("")
     lines.append("Links (parameter = inverse link of the raw output eta):")

@@ -89,20 +89,23 @@ class CompiledLoss:
         return self._rebuild
 
     # --- public calls -------------------------------------------------------------------
-    def __call__(self, y, *outputs, reduction: str = "mean", weight=None, validate: bool = True,
-                 **constants):
+    def __call__(
+        self, y, *outputs, reduction: str = "mean", weight=None, validate: bool = True, **constants
+    ):
         call = self._prepare(y, outputs, constants, reduction, weight, validate)
         (values,) = call.run(self._kernels["loss"])
         return call.reduce(values)
 
-    def grad(self, y, *outputs, reduction: str = "mean", weight=None, validate: bool = True,
-             **constants) -> tuple[np.ndarray, ...]:
+    def grad(
+        self, y, *outputs, reduction: str = "mean", weight=None, validate: bool = True, **constants
+    ) -> tuple[np.ndarray, ...]:
         """Gradient of the reduced loss with respect to each raw output."""
         call = self._prepare(y, outputs, constants, reduction, weight, validate)
         return call.backward(call.run(self._kernels["grad"]))
 
-    def loss_and_grad(self, y, *outputs, reduction: str = "mean", weight=None,
-                      validate: bool = True, **constants):
+    def loss_and_grad(
+        self, y, *outputs, reduction: str = "mean", weight=None, validate: bool = True, **constants
+    ):
         """``(loss, grad)`` from one pass over the shared subexpressions."""
         call = self._prepare(y, outputs, constants, reduction, weight, validate)
         values, *grads = call.run(self._kernels["loss_and_grad"])

@@ -155,7 +155,7 @@ def _compiled_for(model: NoiseModel, nll: bool) -> CompiledLoss:
     return derive(model).compile(nll=nll)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _derive(model: NoiseModel) -> Derivation:
     return Derivation(model, reduce_model(model))
 
@@ -165,5 +165,6 @@ def derive(model: NoiseModel) -> Derivation:
     if not isinstance(model, NoiseModel):
         raise TypeError(f"derive: expected a likelihoods.NoiseModel instance, got {model!r}")
     return _derive(model)
+
 
 __all__ = ["Derivation", "derive"]

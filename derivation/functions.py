@@ -205,4 +205,7 @@ __all__ = [
     "xdivy",
     "gammaln",
     "log_i0e",
-    "one_minus_i1_over_i0", "log1p", "expand_definitions"]
+    "one_minus_i1_over_i0",
+    "log1p",
+    "expand_definitions",
+]

@@ -50,7 +50,9 @@ def build_steps(
                 link_eqs.append((symbol, r.parameters[name]))
             link_text.append(f"{name} from raw output {raw} ({choice.link.name} link)")
         else:
-            link_text.append(f"{name} fixed" + ("" if choice.value == symbol else f" at {choice.value}"))
+            link_text.append(
+                f"{name} fixed" + ("" if choice.value == symbol else f" at {choice.value}")
+            )
             if choice.value != symbol:
                 link_eqs.append((symbol, choice.value))
     steps.append(
@@ -73,7 +75,9 @@ def build_steps(
     if r.constant != 0:
         dropped.append(f"the additive term C = {sympy.sstr(r.constant)}, free of the raw outputs")
     if r.scale != 1:
-        dropped.append(f"the positive factor s = {sympy.sstr(r.scale)}, free of the outputs and the target")
+        dropped.append(
+            f"the positive factor s = {sympy.sstr(r.scale)}, free of the outputs and the target"
+        )
     steps.append(
         Step(
             "4. Drop constants",
@@ -100,9 +104,7 @@ def build_steps(
         Step(
             "6. Gradient",
             "With respect to each raw output:",
-            tuple(
-                (sympy.Derivative(loss_symbol, o), g) for o, g in zip(r.outputs, gradient)
-            ),
+            tuple((sympy.Derivative(loss_symbol, o), g) for o, g in zip(r.outputs, gradient)),
         )
     )
     prediction = model.point_prediction(**dict(zip(model.choices, params)))

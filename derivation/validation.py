@@ -87,4 +87,5 @@ def check_weight(weight: np.ndarray, shape: tuple[int, ...]) -> None:
         )
     check_domain("weight", weight, nonnegative, "a sample weight")
 
+
 __all__ = ["as_array", "check_domain", "broadcast_shape", "check_weight"]

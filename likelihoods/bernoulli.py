@@ -24,9 +24,7 @@ class Bernoulli(NoiseModel):
     """
 
     target = Target("y", binary)
-    parameters = (
-        Parameter("p", unit_interval, default="logit", raw="z", description="P(y = 1)"),
-    )
+    parameters = (Parameter("p", unit_interval, default="logit", raw="z", description="P(y = 1)"),)
     prediction = "mode"
 
     def log_density(self, y, p):

@@ -37,14 +37,16 @@ class Domain:
     period: float | None = None
 
     def describe(self) -> str:
-        """The domain in interval notation, e.g. ``'[0, 1]'`` or ``'integers in [0, inf)'``."""
+        """The domain in interval notation, e.g. ``'[0, 1]'`` or ``'{0, 1, 2, ...}'``."""
         left = "(" if self.lower_open or math.isinf(self.lower) else "["
         right = ")" if self.upper_open or math.isinf(self.upper) else "]"
         text = f"{left}{_fmt(self.lower)}, {_fmt(self.upper)}{right}"
         if self.integer:
-            if (self.lower, self.upper) == (0.0, 1.0):
-                return "{0, 1}"
-            return f"integers in {text}"
+            first = math.floor(self.lower) + (1 if self.lower_open else 0)
+            if math.isinf(self.upper):
+                return f"{{{first}, {first + 1}, {first + 2}, ...}}"
+            last = math.ceil(self.upper) - (1 if self.upper_open else 0)
+            return "{" + ", ".join(str(k) for k in range(first, last + 1)) + "}"
         return text
 
     def contains_interval(self, low: float, high: float) -> bool:
@@ -76,7 +78,12 @@ binary = Domain("binary", lower=0.0, upper=1.0, lower_open=False, upper_open=Fal
 nonnegative_integer = Domain("nonnegative_integer", lower=0.0, lower_open=False, integer=True)
 # Angles: both ends closed so that float(-pi) and float(pi) are accepted alike.
 circular = Domain(
-    "circular", lower=-math.pi, upper=math.pi, lower_open=False, upper_open=False, period=2 * math.pi
+    "circular",
+    lower=-math.pi,
+    upper=math.pi,
+    lower_open=False,
+    upper_open=False,
+    period=2 * math.pi,
 )
 
 __all__ = [

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.stats as st
+from support import all_variants, model_id, sample_inputs
 
 import likelihoods as lk
 from derivation import derive
-from support import all_variants, model_id, sample_inputs
 
 # One row per family: its log-density in scipy.stats, from the parameter values.
 SCIPY_LOG_DENSITY = {
@@ -47,4 +47,6 @@ def test_loss_is_the_nll_up_to_scale_and_constant(model, rng):
     expected = -SCIPY_LOG_DENSITY[type(model).__name__](y, **params)
     loss = fn(y, *raws, reduction="none", **{k: constants[k] for k in fn.constants})
     scale = float(d.scale.subs({model.parameter_symbol(k): v for k, v in constants.items()}))
-    np.testing.assert_allclose(scale * (loss - loss[0]), expected - expected[0], rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(
+        scale * (loss - loss[0]), expected - expected[0], rtol=1e-9, atol=1e-9
+    )

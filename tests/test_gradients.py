@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from support import all_variants, model_id, sample_inputs
 
 from derivation import derive
-from support import all_variants, model_id, sample_inputs
 
 
 def central_difference(f, x: np.ndarray, h: float = 1e-4) -> np.ndarray:

@@ -9,12 +9,12 @@ import re
 
 import pytest
 import sympy
+from support import all_variants, model_id
 from sympy import Abs, cos, exp, log
 
 import likelihoods as lk
 from derivation import derive
 from derivation.functions import expand_definitions
-from support import all_variants, model_id
 
 # The canonical losses of the design table, typed in from the table, in the derivation's
 # own symbols (target, then raw outputs in order).
@@ -52,7 +52,9 @@ def test_heteroscedastic_loss_is_twice_torch_gaussian_nll():
 
 
 def _random_point(d, rng: random.Random) -> dict:
-    point = {d.target: sympy.Float(rng.choice([0, 1]) if d.target.is_integer else rng.uniform(0.1, 0.9))}
+    point = {
+        d.target: sympy.Float(rng.choice([0, 1]) if d.target.is_integer else rng.uniform(0.1, 0.9))
+    }
     for symbol in d.outputs:
         point[symbol] = sympy.Float(rng.uniform(0.2, 0.8))
     for expr in (d.nll, d.loss):

@@ -1,0 +1,118 @@
+"""Bad input gets a ValueError naming the argument, the expected domain, the value and where."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pytest
+from support import all_variants, model_id, sample_inputs
+
+import likelihoods as lk
+from derivation import derive
+
+
+def outside(domain: lk.constraints.Domain) -> list[float]:
+    """Values a domain excludes, read off its declaration."""
+    bad = [math.nan, math.inf, -math.inf]
+    if not math.isinf(domain.lower):
+        bad.append(domain.lower if domain.lower_open else domain.lower - 1.0)
+    if not math.isinf(domain.upper):
+        bad.append(domain.upper if domain.upper_open else domain.upper + 0.5)
+    if domain.integer:
+        bad.append(domain.lower + 0.5)
+    return bad
+
+
+def _cases():
+    for model in all_variants():
+        fn_inputs = [("y", model.target.support, 0)]
+        for i, name in enumerate(model.predicted, start=1):
+            choice = model.choices[name]
+            if choice.link.name == "identity":
+                fn_inputs.append((name, choice.parameter.domain, i))
+            else:
+                fn_inputs.append((model.raw_symbol(name).name, lk.constraints.real, i))
+        for arg, domain, position in fn_inputs:
+            for value in outside(domain):
+                yield pytest.param(
+                    model, arg, domain, position, value, id=f"{model_id(model)}-{arg}={value}"
+                )
+
+
+@pytest.mark.parametrize("model, arg, domain, position, value", list(_cases()))
+def test_out_of_domain_input_is_named(model, arg, domain, position, value, rng):
+    fn = derive(model).compile()
+    y, raws, _, constants = sample_inputs(model, rng, (5,))
+    args = [y, *raws]
+    args[position] = args[position].copy()
+    args[position][3] = value
+    kw = {k: constants[k] for k in fn.constants}
+    got = re.escape(repr(value))
+    expected = rf"^{arg}: expected .* in {re.escape(domain.describe())}, got {got} at index \(3,\)$"
+    for call in (fn, fn.grad, fn.loss_and_grad):
+        with pytest.raises(ValueError, match=expected):
+            call(*args, **kw)
+
+
+@pytest.mark.parametrize(
+    "model, args, message",
+    [
+        (
+            lk.Poisson(),
+            ([1.0, -1.0], [0.0, 0.0]),
+            r"y: expected .* \{0, 1, 2, ...\}, got -1.0",
+        ),
+        (
+            lk.Bernoulli(),
+            ([0.0, 1.5], [0.0, 0.0]),
+            r"y: expected .* \{0, 1\}, got 1.5 at index \(1,\)",
+        ),
+        (
+            lk.Gaussian(sigma="identity"),
+            ([1.0], [0.0], [0.0]),
+            r"sigma: expected .* \(0, inf\), got 0.0",
+        ),
+        (lk.Bernoulli(p="identity"), ([1.0], [1.3]), r"p: expected .* \[0, 1\], got 1.3"),
+        (lk.Poisson(rate="identity"), ([1.0], [-2.0]), r"rate: expected .* got -2.0"),
+        (
+            lk.Gaussian(),
+            ([[1.0, 2.0]], [[1.0], [np.nan]]),
+            r"mu: expected .* got nan at index \(1, 0\)",
+        ),
+    ],
+    ids=["negative-count", "bernoulli-1.5", "sigma-0", "p-1.3", "negative-rate", "nan-2d"],
+)
+def test_examples_from_the_issue(model, args, message):
+    with pytest.raises(ValueError, match=message):
+        derive(model).compile()(*args)
+
+
+def test_shapes_that_do_not_broadcast():
+    fn = derive(lk.Gaussian()).compile()
+    with pytest.raises(ValueError, match=r"shapes do not broadcast together: y \(3,\), mu \(4,\)"):
+        fn(np.zeros(3), np.zeros(4))
+
+
+def test_weight_is_checked():
+    fn = derive(lk.Gaussian()).compile()
+    with pytest.raises(
+        ValueError, match=r"weight: expected .* \[0, inf\), got -1.0 at index \(1,\)"
+    ):
+        fn([1.0, 2.0], [0.0, 0.0], weight=[1.0, -1.0])
+    with pytest.raises(
+        ValueError, match=r"weight: shape \(3,\) does not broadcast to the loss shape \(2,\)"
+    ):
+        fn([1.0, 2.0], [0.0, 0.0], weight=[1.0, 1.0, 1.0])
+
+
+def test_non_numeric_input():
+    fn = derive(lk.Gaussian()).compile()
+    with pytest.raises(ValueError, match="y: expected an array of real numbers"):
+        fn(["a", "b"], [0.0, 0.0])
+
+
+def test_validate_false_skips_the_checks():
+    fn = derive(lk.Gaussian()).compile()
+    assert np.isnan(fn([np.nan], [0.0], validate=False))
