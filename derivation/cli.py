@@ -30,13 +30,21 @@ def _parser() -> argparse.ArgumentParser:
         epilog=(
             "Parameter options: after MODEL, '--NAME VALUE' sets parameter NAME to a link "
             f"({', '.join(lk.LINKS)}), to 'fixed' (a symbol), or to a number; e.g. "
-            f"'derive-loss {lk.TOUR[0]} --mu log'. Models: " + ", ".join(lk.REGISTRY) + "."
+            f"'derive-loss {lk.TOUR[0]} --{_predictable(lk.TOUR[0])} log'. Models: "
+            + ", ".join(lk.REGISTRY)
+            + "."
         ),
     )
     parser.add_argument("model", nargs="?", help="a model name (see --list)")
     parser.add_argument("--format", choices=FORMATS, default="text", help="output format")
     parser.add_argument("--list", action="store_true", help="list the models and links")
     return parser
+
+
+def _predictable(name: str) -> str:
+    """A parameter of family ``name`` that is fixed by default (to show predicting it)."""
+    parameters = lk.REGISTRY[name].parameters
+    return next((p.name for p in parameters if p.default == lk.FIXED), parameters[0].name)
 
 
 def _model_from(name: str, options: Sequence[str]) -> lk.NoiseModel:
@@ -99,7 +107,7 @@ def overview() -> str:
         named = f"  ({d.textbook.name})" if d.textbook else ""
         out.append(f"  {name:<24} L = {sympy.sstr(d.loss)}{named}")
     first, second = lk.TOUR[0], lk.TOUR[1]
-    predictable = next(p.name for p in lk.REGISTRY[first].parameters if p.default == lk.FIXED)
+    predictable = _predictable(first)
     out += [
         "",
         "Go further:",

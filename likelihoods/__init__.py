@@ -4,7 +4,7 @@
 >>> sorted(lk.REGISTRY)[:3]
 ['Bernoulli', 'Gaussian', 'HeteroscedasticGaussian']
 >>> lk.Gaussian(sigma=2.0)
-Gaussian(mu='identity', sigma=2)
+Gaussian(mu='identity', sigma=2.0)
 """
 
 from . import constraints

@@ -231,6 +231,8 @@ class NoiseModel:
                 parts.append(f"{c.parameter.name}={c.link.name!r}")
             elif c.value == self.parameter_symbol(c.parameter.name):
                 parts.append(f"{c.parameter.name}={FIXED!r}")
+            elif c.value.is_Number:
+                parts.append(f"{c.parameter.name}={float(c.value)!r}")
             else:
                 parts.append(f"{c.parameter.name}={c.value}")
         return f"{self.name}({', '.join(parts)})"

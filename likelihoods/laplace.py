@@ -19,7 +19,7 @@ class Laplace(NoiseModel):
 
     >>> from likelihoods import Laplace
     >>> Laplace(b=0.5)
-    Laplace(mu='identity', b=0.500000000000000)
+    Laplace(mu='identity', b=0.5)
     """
 
     target = Target("y", real)

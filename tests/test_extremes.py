@@ -33,7 +33,7 @@ def _run(model, y, *raw):
     return float(loss), [float(g[0]) for g in grads]
 
 
-@pytest.mark.parametrize("y, z", itertools.product([0.0, 1.0], LOGITS))
+@pytest.mark.parametrize("y, z", list(itertools.product([0.0, 1.0], LOGITS)))
 def test_bernoulli_logits(y, z):
     loss, (grad,) = _run(lk.Bernoulli(), y, z)
     Y, Z = mp(y), mp(z)
@@ -50,7 +50,7 @@ def test_bernoulli_tiny_loss_keeps_relative_accuracy():
 PROBABILITIES = [0.0, 5e-324, 1e-300, 1e-16, 0.25, 0.5, 1 - 1e-16, 1 - 2**-53, 1.0]
 
 
-@pytest.mark.parametrize("y, p", itertools.product([0.0, 1.0], PROBABILITIES))
+@pytest.mark.parametrize("y, p", list(itertools.product([0.0, 1.0], PROBABILITIES)))
 def test_bernoulli_probabilities(y, p):
     loss, (grad,) = _run(lk.Bernoulli(p="identity"), y, p)
     P = mp(p)
@@ -65,7 +65,7 @@ def test_bernoulli_probabilities(y, p):
 
 
 @pytest.mark.parametrize(
-    "y, eta", itertools.product([0.0, 1.0, 7.0, 1e6], [-700.0, -30.0, 0.0, 1e-9, 30.0, 700.0])
+    "y, eta", list(itertools.product([0.0, 1.0, 7.0, 1e6], [-700.0, -30.0, 0.0, 1e-9, 30.0, 700.0]))
 )
 def test_poisson_log_rates(y, eta):
     loss, (grad,) = _run(lk.Poisson(), y, eta)
@@ -84,7 +84,11 @@ def test_poisson_nll_log_factorial_never_overflows(y):
 
 @pytest.mark.parametrize(
     "residual, s",
-    itertools.product([0.0, 1e-300, 1e-200, 1e-5, 1.0, 1e100], [-400.0, -300.0, -1.0, 0.0, 300.0]),
+    list(
+        itertools.product(
+            [0.0, 1e-300, 1e-200, 1e-5, 1.0, 1e100], [-400.0, -300.0, -1.0, 0.0, 300.0]
+        )
+    ),
 )
 def test_heteroscedastic_log_sigma(residual, s):
     mu = 0.5
@@ -99,7 +103,7 @@ def test_heteroscedastic_log_sigma(residual, s):
 
 
 @pytest.mark.parametrize(
-    "residual, sigma", itertools.product([0.0, 1e-160, 1e-5, 3.0], [1e-150, 1e-5, 1.0, 1e150])
+    "residual, sigma", list(itertools.product([0.0, 1e-160, 1e-5, 3.0], [1e-150, 1e-5, 1.0, 1e150]))
 )
 def test_gaussian_identity_sigma(residual, sigma):
     loss, (g_mu, g_sigma) = _run(lk.Gaussian(sigma="identity"), residual, 0.0, sigma)
@@ -110,7 +114,7 @@ def test_gaussian_identity_sigma(residual, sigma):
 
 
 @pytest.mark.parametrize(
-    "d, kappa", itertools.product([0.0, 1e-8, 0.5, 3.0], [1e-3, 1.0, 30.0, 1e3, 1e5])
+    "d, kappa", list(itertools.product([0.0, 1e-8, 0.5, 3.0], [1e-3, 1.0, 30.0, 1e3, 1e5]))
 )
 def test_von_mises_predicted_kappa(d, kappa):
     eta = float(np.log(kappa))
