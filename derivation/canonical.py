@@ -26,7 +26,9 @@ from dataclasses import dataclass
 import sympy
 
 from likelihoods import NoiseModel
+from likelihoods.links import CLASS_INDEX
 
+from .events import apply_simplex_identities, factor_out_of_sums, name_logsumexp
 from .functions import softplus
 
 
@@ -42,23 +44,60 @@ class Reduction:
     loss: sympy.Expr
     scale: sympy.Expr
     constant: sympy.Expr
+    # The loss before the simplex identities (sum_k y_k = 1) are used: the form that stays
+    # right when the target row is reweighted per class or smoothed. Equal to ``loss`` when
+    # nothing lives on the simplex.
+    general_loss: sympy.Expr
+    general_nll: sympy.Expr
+    simplex: tuple[sympy.IndexedBase, ...]  # the vectors that sum to 1
 
 
 def reduce_model(model: NoiseModel) -> Reduction:
     """Form the NLL of ``model`` through its links and split it as ``scale * loss + constant``."""
     y = model.target_symbol()
     outputs = tuple(model.raw_symbol(name) for name in model.predicted)
-    values = {}
+    symbols = {name: model.parameter_symbol(name) for name in model.choices}
+    declared = model.log_density(y, **symbols)
+    values, scalars, vectors = {}, {}, {}
     for name, choice in model.choices.items():
-        values[name] = (
-            choice.link.inverse(model.raw_symbol(name)) if choice.predicted else choice.value
+        if choice.predicted and choice.parameter.domain.event:
+            raw = model.raw_symbol(name)
+            vectors[symbols[name]] = lambda index, link=choice.link, raw=raw: (
+                link.inverse(raw, index) if link.event else raw[index]
+            )
+            values[name] = vectors[symbols[name]](CLASS_INDEX)  # component k
+        else:
+            value = (
+                choice.link.inverse(model.raw_symbol(name)) if choice.predicted else choice.value
+            )
+            scalars[symbols[name]] = values[name] = value
+    raw_nll = (-declared).xreplace(scalars)
+    for base, component in vectors.items():
+        raw_nll = raw_nll.replace(
+            lambda e, b=base: isinstance(e, sympy.Indexed) and e.base == b,
+            lambda e, f=component: f(e.indices[0]),
         )
-    declared = model.log_density(
-        y, **{name: model.parameter_symbol(name) for name in model.choices}
+    # Vectors on the simplex: the target, and probability vectors taken as they are.
+    simplex = tuple(
+        b
+        for b, domain, raw in [(y, model.target.support, True)]
+        + [
+            (
+                model.raw_symbol(n),
+                model.choices[n].parameter.domain,
+                not model.choices[n].link.event,
+            )
+            for n in model.predicted
+        ]
+        if domain.event and raw
     )
-    nll = expand_nll(-model.log_density(y, **values))
+    general = expand_nll(raw_nll)
+    nll = apply_simplex_identities(general, list(simplex))
     loss, scale, constant = split_constants(nll, outputs, y)
-    return Reduction(y, outputs, values, declared, nll, loss, scale, constant)
+    general_loss = split_constants(general, outputs, y)[0] if simplex else loss
+    return Reduction(
+        y, outputs, values, declared, nll, loss, scale, constant, general_loss, general, simplex
+    )
 
 
 def expand_nll(expr: sympy.Expr) -> sympy.Expr:
@@ -75,6 +114,7 @@ def expand_nll(expr: sympy.Expr) -> sympy.Expr:
     expr = sympy.expand(
         expr, deep=True, mul=True, multinomial=False, power_exp=False, power_base=False, log=False
     )
+    expr = name_logsumexp(factor_out_of_sums(expr))
     return name_softplus(expr)
 
 
@@ -99,7 +139,7 @@ def split_constants(
     """Split ``nll`` into ``(loss, scale, constant)`` by the rule of the module docstring."""
     kept, dropped = [], []
     for term in sympy.Add.make_args(nll):
-        (kept if term.free_symbols & set(outputs) else dropped).append(term)
+        (kept if term.has(*outputs) else dropped).append(term)
     constant = sympy.Add(*dropped)
     content, primitive = sympy.Add(*kept).primitive()  # rational content: x/2 + z -> 1/2, x + 2z
     common, rest = sympy.factor_terms(primitive).as_independent(*outputs, target, as_Add=False)
@@ -120,7 +160,7 @@ def _collect_output_functions(expr: sympy.Expr, outputs: tuple[sympy.Symbol, ...
     """Group terms by the functions of the outputs they multiply, e.g.
     ``-y log p + y log(1 - p) - log(1 - p)`` -> ``-y log p + (y - 1) log(1 - p)``."""
     atoms = sorted(
-        (f for f in expr.atoms(sympy.Function) if f.free_symbols & set(outputs)),
+        (f for f in expr.atoms(sympy.Function) if f.has(*outputs)),
         key=sympy.default_sort_key,
     )
     return sympy.collect(expr, atoms) if atoms else expr

@@ -98,7 +98,9 @@ def overview() -> str:
         out.append(f"  link         {step2.text.removeprefix('The network predicts ')}")
         out.append(f"  -log p       {sympy.sstr(d.nll)}")
         out.append(f"  loss         L = {sympy.sstr(d.loss)}")
-        grads = ", ".join(f"dL/d{o} = {sympy.sstr(g)}" for o, g in zip(d.outputs, d.gradient))
+        grads = ", ".join(
+            f"dL/d{sympy.sstr(lhs.variables[0])} = {sympy.sstr(g)}" for lhs, g in step6.equations
+        )
         out.append(f"  gradient     {grads}")
         out.append("")
     out.append("Every model and the loss it implies:")

@@ -19,6 +19,9 @@ from __future__ import annotations
 import sympy
 from sympy.printing.numpy import SciPyPrinter
 
+from likelihoods.links import CLASSES as _CLASSES
+from likelihoods.links import COMPONENT as _COMPONENT
+
 from . import functions as F
 
 HEADER = """\
@@ -69,12 +72,105 @@ def _one_minus_i1_over_i0(x):
             out[large] = numpy.polyval(_GAP_SERIES, z) / numpy.polyval(_I0_SERIES, z)
     return out
 ''',
+    "_take": '''
+def _take(values, index):
+    """values[..., index] for an array of class indices (one per sample)."""
+    return numpy.take_along_axis(values, index[..., None], axis=-1)[..., 0]
+''',
+    # logsumexp(z) - max(z) = log1p(sum of exp(z_k - max z) over all but one maximal k): the
+    # largest term, exp(0) = 1, is left out of the sum so the small rest keeps its digits.
+    "_lse_excess": '''
+def _lse_excess(z, top):
+    """logsumexp(z) - max(z) over the last axis, given top = max(z)."""
+    shifted = numpy.exp(z - top[..., None])
+    numpy.put_along_axis(shifted, numpy.argmax(z, axis=-1)[..., None], 0.0, axis=-1)
+    return numpy.log1p(shifted.sum(axis=-1))
+''',
 }
 
 
 class KernelPrinter(SciPyPrinter):
     """SciPy printer that knows the named functions of :mod:`derivation.functions` and prints
-    floats with all their digits."""
+    floats with all their digits.
+
+    Vectors over classes live on the last array axis. An expression is printed either per
+    sample (shape ``(...)``) or per class (shape ``(..., K)``, inside a sum over classes or for
+    a gradient component): there, ``z[k]`` is the whole array ``z``, a per-sample array ``a``
+    becomes ``a[..., None]``, ``z[c]`` for a class-index target ``c`` picks one entry per
+    sample, and ``KroneckerDelta(k, c)`` is a one-hot mask.
+    """
+
+    def __init__(self, settings=None, arrays=(), class_index_target=None):
+        super().__init__(settings or {"fully_qualified_modules": True, "inline": True})
+        self._arrays = set(arrays)  # names of per-sample arrays (args, temporaries)
+        self._target_index = class_index_target
+        self._class_indices: set[sympy.Symbol] = set()
+
+    def print_output(self, expr: sympy.Expr, per_class: bool) -> str:
+        saved = self._class_indices
+        self._class_indices = {_COMPONENT} if per_class else set()
+        try:
+            return self._print(expr)
+        finally:
+            self._class_indices = saved
+
+    def _per_sample(self, code: str) -> str:
+        return f"({code})[..., None]" if self._class_indices else code
+
+    def _print_Symbol(self, expr):
+        if expr == _CLASSES:
+            return "_K"
+        name = super()._print_Symbol(expr)
+        return f"{name}[..., None]" if self._class_indices and expr.name in self._arrays else name
+
+    def _print_IndexedBase(self, expr):
+        return str(expr.label)
+
+    def _print_Indexed(self, expr):
+        (index,) = expr.indices
+        name = str(expr.base.label)
+        if index in self._class_indices:
+            return name
+        if self._target_index is not None and index == self._target_index:
+            return self._per_sample(f"_take({name}, {index.name})")
+        raise ValueError(f"cannot print {expr}: index {index} is not a class index")
+
+    def _print_Sum(self, expr):
+        body, index = expr.function, expr.limits[0][0]
+        saved = self._class_indices
+        self._class_indices = saved | {index}
+        try:
+            code = f"numpy.sum({self._print(body)}, axis=-1)"
+        finally:
+            self._class_indices = saved
+        return self._per_sample(code)
+
+    def _print_KroneckerDelta(self, expr):
+        a, b = expr.args
+        index = b if a in self._class_indices else a
+        return f"(numpy.arange(_K) == {index.name}[..., None])"
+
+    def _print_logsumexp(self, expr):
+        return self._per_sample(f"scipy.special.logsumexp({self._print(expr.args[0])}, axis=-1)")
+
+    def _print_amax(self, expr):
+        return self._per_sample(f"numpy.max({self._print(expr.args[0])}, axis=-1)")
+
+    def _print_lse_excess(self, expr):
+        z, top = expr.args
+        saved = self._class_indices
+        self._class_indices = set()
+        try:
+            code = f"_lse_excess({self._print(z)}, {self._print(top)})"
+        finally:
+            self._class_indices = saved
+        return self._per_sample(code)
+
+    def _print_softmax(self, expr):
+        return f"scipy.special.softmax({self._print(expr.args[0])}, axis=-1)"
+
+    def _print_log_softmax(self, expr):
+        return f"scipy.special.log_softmax({self._print(expr.args[0])}, axis=-1)"
 
     def _print_Float(self, expr):
         return repr(float(expr))
@@ -120,8 +216,17 @@ def eliminate_common_subexpressions(
     A temporary ``t = 1/x`` turns every ``a/x`` into ``a*t``, two roundings instead of one:
     ``r/sigma`` would no longer be exactly 1 where ``r == sigma``.
     """
+    # Temporaries are per sample: nothing that depends on a class index is pulled out.
+    indices = {_COMPONENT, _CLASSES}
+    for e in exprs:
+        for s in e.atoms(sympy.Sum):
+            indices.update(limit[0] for limit in s.limits)
     replacements, reduced = sympy.cse(
-        exprs, symbols=sympy.numbered_symbols("_t"), optimizations="basic", order="none"
+        exprs,
+        symbols=sympy.numbered_symbols("_t"),
+        optimizations="basic",
+        order="none",
+        ignore=tuple(indices),
     )
     inline: dict[sympy.Symbol, sympy.Expr] = {}
     kept = []
@@ -140,23 +245,33 @@ def kernel_source(
     keyword_args: list[str],
     replacements: list[tuple[sympy.Symbol, sympy.Expr]],
     outputs: list[sympy.Expr],
+    event_args: tuple[str, ...] = (),
+    class_index_target: sympy.Symbol | None = None,
 ) -> str:
     """Source of ``def name(*args, *, keyword_args)`` returning the tuple of ``outputs``,
-    keeping only the ``replacements`` (temporaries) that the outputs need."""
+    keeping only the ``replacements`` (temporaries) that the outputs need. ``event_args`` are
+    the arguments with a class axis; an output with a free component index is per class."""
     needed = set().union(*(o.free_symbols for o in outputs))
     kept = []
     for symbol, value in reversed(replacements):
         if symbol in needed:
             kept.append((symbol, value))
             needed |= value.free_symbols
-    printer = KernelPrinter({"fully_qualified_modules": True, "inline": True})
+    per_sample = [a for a in [*args, *keyword_args] if a not in event_args]
+    printer = KernelPrinter(
+        arrays=per_sample + [str(sym) for sym, _ in kept],
+        class_index_target=class_index_target,
+    )
     signature = ", ".join(args)
     if keyword_args:
         signature += ", *, " + ", ".join(keyword_args)
     lines = [f"def {name}({signature}):"]
+    if event_args:
+        lines.append(f"    _K = {event_args[0]}.shape[-1]")
     for symbol, value in reversed(kept):
-        lines.append(f"    {symbol} = {printer.doprint(value)}")
-    lines.append(f"    return ({', '.join(printer.doprint(o) for o in outputs)},)")
+        lines.append(f"    {symbol} = {printer.print_output(value, per_class=False)}")
+    printed = [printer.print_output(o, per_class=_COMPONENT in o.free_symbols) for o in outputs]
+    lines.append(f"    return ({', '.join(printed)},)")
     return "\n".join(lines)
 
 
@@ -166,6 +281,8 @@ def module_source(
     loss: sympy.Expr,
     gradient: list[sympy.Expr],
     header: str = "",
+    event_args: tuple[str, ...] = (),
+    class_index_target: sympy.Symbol | None = None,
 ) -> str:
     """A module with the ``loss``, ``grad`` and ``loss_and_grad`` kernels.
 
@@ -174,10 +291,13 @@ def module_source(
     evaluate every output with the very same operations (bitwise equal results).
     """
     replacements, (value, *grads) = eliminate_common_subexpressions([loss, *gradient])
+    options = {"event_args": event_args, "class_index_target": class_index_target}
     kernels = [
-        kernel_source("loss", args, keyword_args, replacements, [value]),
-        kernel_source("grad", args, keyword_args, replacements, grads),
-        kernel_source("loss_and_grad", args, keyword_args, replacements, [value, *grads]),
+        kernel_source("loss", args, keyword_args, replacements, [value], **options),
+        kernel_source("grad", args, keyword_args, replacements, grads, **options),
+        kernel_source(
+            "loss_and_grad", args, keyword_args, replacements, [value, *grads], **options
+        ),
     ]
     helpers = [code.strip() for name, code in HELPERS.items() if f"{name}(" in kernels[-1]]
     return "\n\n\n".join([header + HEADER.strip(), *helpers, *kernels]) + "\n"

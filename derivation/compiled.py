@@ -1,29 +1,48 @@
 """The NumPy callables a derivation compiles to: loss, gradient, and both in one pass.
 
-Conventions follow PyTorch. ``reduction="mean"`` averages the per-element losses of the
-broadcast inputs, ``"sum"`` adds them, ``"none"`` returns them. A ``weight`` (broadcastable to
-the loss, non-negative) gives ``sum(w * l) / sum(w)`` for the mean, ``sum(w * l)`` for the sum
-and ``w * l`` elementwise. ``grad`` is what autograd returns for the reduced loss (for
-``"none"``, the gradient of the weighted sum), one array per raw output, shaped like it:
-a raw output that was broadcast gets its gradient summed over the broadcast axes.
+Conventions follow PyTorch. ``reduction="mean"`` averages the per-sample losses (every element
+of the broadcast inputs for an elementwise model, every row for a model over classes),
+``"sum"`` adds them, ``"none"`` returns them. A ``weight`` (broadcastable to the loss,
+non-negative) gives ``sum(w * l) / sum(w)`` for the mean, ``sum(w * l)`` for the sum and
+``w * l`` per sample. ``grad`` is what autograd returns for the reduced loss (for ``"none"``,
+the gradient of the weighted sum), one array per raw output, shaped like it: a raw output that
+was broadcast gets its gradient summed over the broadcast axes.
+
+A target on the probability simplex (a class label) is given either as class indices, with
+fewer dimensions than the outputs over classes (usually one fewer), or as rows of K
+probabilities (one-hot or soft) on the last axis, with as many dimensions or more. Two
+options, named and defined as in ``torch.nn.CrossEntropyLoss``, apply to it:
+``class_weight`` (PyTorch's ``weight``, one non-negative number per class) and
+``label_smoothing`` (eps in [0, 1]: the target becomes (1 - eps) y + eps / K). With class
+weights and class-index targets the mean divides by the summed weights of the targets'
+classes; with probability rows it divides by the number of rows, as PyTorch does.
 
 Empty inputs give ``nan`` for the mean (0 / 0, as in PyTorch), ``0`` for the sum, an empty
 array for ``"none"``, and empty gradients.
 
-The result dtype is float32 when every array input is float32 (Python numbers adapt, as in
-NumPy), else float64. Inputs are never modified.
+The result dtype is float32 when every float array input is float32 (Python numbers adapt,
+as in NumPy), else float64. Inputs are never modified.
 """
 
 from __future__ import annotations
 
+import math
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from likelihoods.constraints import Domain
+from likelihoods.constraints import Domain, nonnegative, real
 
-from .validation import as_array, broadcast_shape, check_domain, check_weight
+from .validation import (
+    as_array,
+    broadcast_shape,
+    check_class_index,
+    check_domain,
+    check_rows,
+    check_weight,
+)
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -58,15 +77,15 @@ class CompiledLoss:
     def __init__(
         self,
         *,
-        source: str,
-        kernels: dict[str, Callable],
+        builders: dict[str, Callable[[], tuple[str, dict]]],
         target: Argument,
         inputs: Sequence[Argument],
         constants: Sequence[Argument],
         rebuild: tuple,
     ) -> None:
-        self.source = source
-        self._kernels = kernels
+        self._builders = builders
+        self._built: dict[str, tuple[str, dict]] = {}
+        self._lock = threading.Lock()
         self._target = target
         self._inputs = tuple(inputs)
         self._constants = tuple(constants)
@@ -80,6 +99,25 @@ class CompiledLoss:
     def constants(self) -> tuple[str, ...]:
         return tuple(a.name for a in self._constants)
 
+    @property
+    def forms(self) -> tuple[str, ...]:
+        """The target forms this loss accepts (see :mod:`derivation.forms`)."""
+        return tuple(self._builders)
+
+    @property
+    def source(self) -> str:
+        """The generated module of the first form (the only one for elementwise targets)."""
+        return self.source_for(self.forms[0])
+
+    def source_for(self, form: str) -> str:
+        return self._form(form)[0]
+
+    def _form(self, form: str) -> tuple[str, dict]:
+        with self._lock:
+            if form not in self._built:
+                self._built[form] = self._builders[form]()
+            return self._built[form]
+
     def __repr__(self) -> str:
         args = ", ".join((self._target.name, *self.inputs))
         extra = "".join(f", {c}=..." for c in self.constants)
@@ -90,29 +128,61 @@ class CompiledLoss:
 
     # --- public calls -------------------------------------------------------------------
     def __call__(
-        self, y, *outputs, reduction: str = "mean", weight=None, validate: bool = True, **constants
+        self,
+        y,
+        *outputs,
+        reduction: str = "mean",
+        weight=None,
+        validate: bool = True,
+        class_weight=None,
+        label_smoothing: float = 0.0,
+        **constants,
     ):
-        call = self._prepare(y, outputs, constants, reduction, weight, validate)
-        (values,) = call.run(self._kernels["loss"])
+        call = self._prepare(
+            y, outputs, constants, reduction, weight, validate, class_weight, label_smoothing
+        )
+        (values,) = call.run("loss")
         return call.reduce(values)
 
     def grad(
-        self, y, *outputs, reduction: str = "mean", weight=None, validate: bool = True, **constants
+        self,
+        y,
+        *outputs,
+        reduction: str = "mean",
+        weight=None,
+        validate: bool = True,
+        class_weight=None,
+        label_smoothing: float = 0.0,
+        **constants,
     ) -> tuple[np.ndarray, ...]:
         """Gradient of the reduced loss with respect to each raw output."""
-        call = self._prepare(y, outputs, constants, reduction, weight, validate)
-        return call.backward(call.run(self._kernels["grad"]))
+        call = self._prepare(
+            y, outputs, constants, reduction, weight, validate, class_weight, label_smoothing
+        )
+        return call.backward(call.run("grad"))
 
     def loss_and_grad(
-        self, y, *outputs, reduction: str = "mean", weight=None, validate: bool = True, **constants
+        self,
+        y,
+        *outputs,
+        reduction: str = "mean",
+        weight=None,
+        validate: bool = True,
+        class_weight=None,
+        label_smoothing: float = 0.0,
+        **constants,
     ):
         """``(loss, grad)`` from one pass over the shared subexpressions."""
-        call = self._prepare(y, outputs, constants, reduction, weight, validate)
-        values, *grads = call.run(self._kernels["loss_and_grad"])
+        call = self._prepare(
+            y, outputs, constants, reduction, weight, validate, class_weight, label_smoothing
+        )
+        values, *grads = call.run("loss_and_grad")
         return call.reduce(values), call.backward(grads)
 
     # --- argument handling --------------------------------------------------------------
-    def _prepare(self, y, outputs, constants, reduction, weight, validate) -> _Call:
+    def _prepare(
+        self, y, outputs, constants, reduction, weight, validate, class_weight, label_smoothing
+    ) -> _Call:
         if reduction not in REDUCTIONS:
             raise ValueError(f"reduction: expected one of {REDUCTIONS}, got {reduction!r}")
         if len(outputs) != len(self._inputs):
@@ -132,44 +202,166 @@ class CompiledLoss:
                 f"missing keyword argument {missing[0]!r}: the fixed parameter is symbolic, "
                 f"give its value"
             )
+        target = as_array(self._target.name, y)
+        outs = [as_array(spec.name, value) for spec, value in zip(self._inputs, outputs)]
+        fixed = [as_array(c.name, constants[c.name]) for c in self._constants]
+        dtype = _result_dtype(
+            [y, *outputs, *(constants[c.name] for c in self._constants)], [target, *outs, *fixed]
+        )
+        if self._target.domain.event:
+            return self._prepare_classes(
+                target,
+                outs,
+                fixed,
+                dtype,
+                reduction,
+                weight,
+                validate,
+                class_weight,
+                label_smoothing,
+            )
+        if class_weight is not None or label_smoothing:
+            raise TypeError(
+                "class_weight and label_smoothing apply to targets over classes; "
+                f"{self._target.what} is one number per sample"
+            )
         specs = (self._target, *self._inputs, *self._constants)
-        raw = (y, *outputs, *(constants[c.name] for c in self._constants))
-        arrays = [as_array(spec.name, value) for spec, value in zip(specs, raw)]
-        dtype = _result_dtype(raw, arrays)
-        named = [(spec.name, a) for spec, a in zip(specs, arrays)]
-        shape = broadcast_shape(named)
+        arrays = [target, *outs, *fixed]
+        shape = broadcast_shape([(spec.name, a) for spec, a in zip(specs, arrays)])
         if validate:
             for spec, array in zip(specs, arrays):
                 check_domain(spec.name, array, spec.domain, spec.what)
-        w = None
-        if weight is not None:
-            w = as_array("weight", weight)
-            check_weight(w, shape)
-            w = w.astype(dtype, copy=False)
+        w = _weight(weight, shape, dtype)
         arrays = [a.astype(dtype, copy=False) for a in arrays]
-        n_args = 1 + len(self._inputs)
+        n = 1 + len(self._inputs)
         return _Call(
-            positional=arrays[:n_args],
-            keywords={c.name: a for c, a in zip(self._constants, arrays[n_args:])},
+            kernels=self._form("elementwise")[1],
+            arguments=arrays[:n],
+            keywords={c.name: a for c, a in zip(self._constants, arrays[n:])},
+            output_shapes=[a.shape for a in outs],
             shape=shape,
             dtype=dtype,
             reduction=reduction,
             weight=w,
         )
 
+    def _prepare_classes(
+        self, target, outs, fixed, dtype, reduction, weight, validate, class_weight, label_smoothing
+    ) -> _Call:
+        events = [(spec, a) for spec, a in zip(self._inputs, outs) if spec.domain.event]
+        for spec, a in events:
+            if a.ndim == 0:
+                raise ValueError(f"{spec.name}: expected a last axis over classes, got a scalar")
+        classes = {a.shape[-1] for _, a in events}
+        if len(classes) != 1:
+            sizes = ", ".join(f"{spec.name} {a.shape[-1]}" for spec, a in events)
+            raise ValueError(f"the outputs disagree on the number of classes: {sizes}")
+        (k,) = classes
+        event_ndim = events[0][1].ndim
+        name = self._target.name
+        # As many dimensions as the outputs over classes (or more): rows; fewer: indices.
+        if target.ndim >= event_ndim:
+            form = "rows"
+            if target.shape[-1] != k:
+                raise ValueError(
+                    f"{name}: rows of {target.shape[-1]} classes, but {events[0][0].name} has "
+                    f"{k} classes (last axis)"
+                )
+            target_batch = target.shape[:-1]
+        else:
+            form = "index"
+            target_batch = target.shape
+        named = [(name, np.empty(target_batch, np.bool_))]
+        for spec, a in zip(self._inputs, outs):
+            named.append((spec.name, np.empty(a.shape[:-1] if spec.domain.event else a.shape)))
+        named += [(c.name, a) for c, a in zip(self._constants, fixed)]
+        shape = broadcast_shape(named)
+        if validate:
+            for spec, a in zip(self._inputs, outs):
+                if spec.domain.event:
+                    if spec.domain.lower == -math.inf:
+                        check_domain(spec.name, a, real, spec.what)
+                    else:
+                        check_rows(spec.name, a, spec.what)
+                else:
+                    check_domain(spec.name, a, spec.domain, spec.what)
+            for c, a in zip(self._constants, fixed):
+                check_domain(c.name, a, c.domain, c.what)
+            if form == "rows":
+                check_rows(name, target, self._target.what)
+            else:
+                check_class_index(name, target, k)
+        if form == "index" and target.dtype.kind != "i":
+            target = target.astype(np.intp)
+        w_class = None
+        if class_weight is not None:
+            w_class = as_array("class_weight", class_weight)
+            if w_class.shape != (k,):
+                raise ValueError(
+                    f"class_weight: expected one weight per class, shape ({k},), got shape "
+                    f"{w_class.shape}"
+                )
+            check_domain("class_weight", w_class, nonnegative, "a class weight")
+            w_class = w_class.astype(dtype, copy=False)
+        eps = _label_smoothing(label_smoothing)
+        w = _weight(weight, shape, dtype)
+        outs_cast = [
+            np.broadcast_to(a.astype(dtype, copy=False), (*shape, k))
+            if spec.domain.event
+            else a.astype(dtype, copy=False)
+            for spec, a in zip(self._inputs, outs)
+        ]
+        keywords = {c.name: a.astype(dtype, copy=False) for c, a in zip(self._constants, fixed)}
+        normalizer = None
+        if form == "rows":
+            mass = target.astype(dtype, copy=False)
+            if eps:
+                mass = (1 - eps) * mass + eps / k
+            if w_class is not None:
+                mass = mass * w_class
+            arguments = [mass, *outs_cast]
+        else:
+            index = np.broadcast_to(target, shape)
+            picked = w_class[index] if w_class is not None else None
+            if eps:
+                form = "index_smoothed"
+                spread = np.full(k, eps / k, dtype) if w_class is None else eps / k * w_class
+                head = (1 - eps) * (picked if picked is not None else np.ones(shape, dtype))
+                arguments = [index, *outs_cast, head.astype(dtype, copy=False), spread]
+                if picked is not None:
+                    normalizer = picked if w is None else picked * w
+            else:
+                arguments = [index, *outs_cast]
+                if picked is not None:
+                    w = picked if w is None else picked * w
+        return _Call(
+            kernels=self._form(form)[1],
+            arguments=arguments,
+            keywords=keywords,
+            output_shapes=[a.shape for a in outs],
+            shape=shape,
+            dtype=dtype,
+            reduction=reduction,
+            weight=w,
+            normalizer=normalizer,
+        )
+
 
 @dataclass
 class _Call:
-    positional: list[np.ndarray]
+    kernels: dict[str, Callable]
+    arguments: list[np.ndarray]
     keywords: dict[str, np.ndarray]
-    shape: tuple[int, ...]
+    output_shapes: list[tuple[int, ...]]
+    shape: tuple[int, ...]  # of the per-sample loss
     dtype: np.dtype
     reduction: str
     weight: np.ndarray | None
+    normalizer: np.ndarray | None = None  # per-sample weights the mean divides by, if not weight
 
-    def run(self, kernel: Callable) -> tuple:
+    def run(self, kernel: str) -> tuple:
         with np.errstate(all="ignore"):  # overflow to inf is a result here, not an accident
-            return kernel(*self.positional, **self.keywords)
+            return self.kernels[kernel](*self.arguments, **self.keywords)
 
     def reduce(self, values) -> np.ndarray:
         values = np.asarray(values, dtype=self.dtype)
@@ -177,40 +369,70 @@ class _Call:
             values = np.broadcast_to(values, self.shape)
         w = self.weight
         if self.reduction == "none":
-            return np.array(values) if w is None else values * w
+            out = values if w is None else values * w
+            return self._owned(out)
         if w is not None:
             values = values * w
         total = values.sum(dtype=self.dtype)
         if self.reduction == "sum":
             return total
-        count = values.size if w is None else np.broadcast_to(w, self.shape).sum()
+        count = self._count()
         with np.errstate(invalid="ignore", divide="ignore"):
             return self.dtype.type(total / count) if count else self.dtype.type(np.nan)
+
+    def _count(self):
+        """What the mean divides by: the number of samples, or the summed weights."""
+        scale = self.normalizer if self.normalizer is not None else self.weight
+        if scale is None:
+            return int(np.prod(self.shape))
+        return np.broadcast_to(scale, self.shape).sum(dtype=self.dtype)
 
     def backward(self, grads) -> tuple[np.ndarray, ...]:
         factor = self._factor()
         out = []
-        for g, array in zip(grads, self.positional[1:]):
+        for g, shape in zip(grads, self.output_shapes):
             g = np.asarray(g, dtype=self.dtype)
-            g = g * factor if factor is not None else g
-            if g.shape != self.shape:
-                g = np.broadcast_to(g, self.shape)
-            g = _sum_to_shape(g, array.shape)
-            if not g.flags.writeable or any(np.may_share_memory(g, a) for a in self.positional):
-                g = np.array(g)  # never hand back a view of an input, or a read-only one
-            out.append(g)
+            full = (
+                self.shape + g.shape[len(self.shape) :] if g.ndim > len(self.shape) else self.shape
+            )
+            if factor is not None:
+                scale = np.asarray(factor)
+                g = g * (scale[..., None] if g.ndim > len(self.shape) and scale.ndim else scale)
+            if g.shape != full:
+                g = np.broadcast_to(g, full)
+            out.append(self._owned(_sum_to_shape(g, shape)))
         return tuple(out)
+
+    def _owned(self, g: np.ndarray) -> np.ndarray:
+        """``g``, or a copy of it if it is read-only or shares memory with an argument."""
+        if g.flags.writeable and not any(np.may_share_memory(g, a) for a in self.arguments):
+            return g
+        return np.array(g)
 
     def _factor(self):
         w = self.weight
         if self.reduction != "mean":
             return w
-        if w is None:
-            size = int(np.prod(self.shape))
-            return self.dtype.type(1.0 / size) if size else None
-        total = np.broadcast_to(w, self.shape).sum()
+        count = self._count()
         with np.errstate(invalid="ignore", divide="ignore"):
-            return w / total
+            if w is None:
+                return self.dtype.type(1.0 / count) if count else None
+            return (w / count).astype(self.dtype, copy=False)
+
+
+def _weight(weight, shape, dtype) -> np.ndarray | None:
+    if weight is None:
+        return None
+    w = as_array("weight", weight)
+    check_weight(w, shape)
+    return w.astype(dtype, copy=False)
+
+
+def _label_smoothing(value) -> float:
+    eps = float(value)
+    if not 0.0 <= eps <= 1.0:
+        raise ValueError(f"label_smoothing: expected a number in [0, 1], got {value!r}")
+    return eps
 
 
 def _sum_to_shape(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:

@@ -12,21 +12,34 @@ True
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import threading
 
 import sympy
 
 from likelihoods import NoiseModel
+from likelihoods.constraints import Domain
 from likelihoods.constraints import real as _REAL
 from likelihoods.textbook import NamedLoss
 
-from . import codegen
-from .canonical import Reduction, reduce_model
+from .canonical import Reduction, expand_nll, reduce_model
 from .compiled import Argument, CompiledLoss
+from .events import derivative, two_classes
+from .forms import build, target_forms
 from .naming import textbook_name
-from .rewriting import stabilize
 from .steps import Step, build_steps, render_latex, render_markdown, render_text
+
+
+@dataclasses.dataclass(frozen=True)
+class TwoClassView:
+    """A loss over K classes read with K = 2 (see :attr:`Derivation.two_classes`)."""
+
+    loss: sympy.Expr
+    target: sympy.Symbol
+    outputs: tuple[sympy.Symbol, ...]
+    textbook: NamedLoss | None
+    note: str
 
 
 class Derivation:
@@ -42,7 +55,7 @@ class Derivation:
         self.model = model
         self._r = reduction
         self.gradient: tuple[sympy.Expr, ...] = tuple(
-            sympy.diff(reduction.loss, o) for o in reduction.outputs
+            derivative(reduction.loss, o) for o in reduction.outputs
         )
         self._compiled: dict[bool, CompiledLoss] = {}
         self._lock = threading.Lock()
@@ -63,8 +76,31 @@ class Derivation:
         if self._steps is None:
             named = self.textbook
             label = f"{named.name} ({named.also})" if named else None
-            self._steps = build_steps(self.model, self._r, self.gradient, label)
+            self._steps = build_steps(self.model, self._r, self.gradient, label, self.two_classes)
         return self._steps
+
+    @functools.cached_property
+    def two_classes(self) -> TwoClassView | None:
+        """For a target over K classes: the loss with K = 2, a class index c in {0, 1} and one
+        raw output u per vector output (the link's ``two_classes`` form), or ``None``."""
+        r = self._r
+        if not isinstance(r.target, sympy.IndexedBase):
+            return None
+        c = sympy.Symbol(str(r.target.label), integer=True, nonnegative=True)
+        pairs = {r.target: (1 - c, c)}
+        scalars, notes = [], []
+        for name, output in zip(self.model.predicted, r.outputs):
+            link = self.model.choices[name].link
+            if isinstance(output, sympy.IndexedBase):
+                u = sympy.Symbol("u" if not scalars else f"u{len(scalars)}", real=True)
+                pairs[output] = link.two_classes(u)
+                notes.append(link.two_classes_note.replace("eta", str(output.label)))
+                scalars.append(u)
+            else:
+                scalars.append(output)
+        loss = expand_nll(two_classes(r.loss, pairs))
+        named = textbook_name(loss, c, tuple(scalars))
+        return TwoClassView(loss, c, tuple(scalars), named, "; ".join(notes))
 
     @functools.cached_property
     def textbook(self) -> NamedLoss | None:
@@ -104,9 +140,8 @@ class Derivation:
 
     def _compile(self, nll: bool) -> CompiledLoss:
         model, r = self.model, self._r
-        prepared = stabilize(r.nll if nll else r.loss, final=False)
-        gradient = [stabilize(sympy.diff(prepared, o)) for o in r.outputs]
-        value = stabilize(prepared)
+        forms = target_forms(r, nll)
+        expression = next(iter(forms.values())).expression
 
         constants = []
         for name, choice in model.choices.items():
@@ -116,39 +151,51 @@ class Derivation:
             for symbol in sorted(choice.value.free_symbols, key=sympy.default_sort_key):
                 domain = choice.parameter.domain if own else _REAL
                 constants.append(Argument(symbol.name, domain, f"{model.name}'s fixed {name}"))
-        used = {s.name for s in value.free_symbols.union(*(g.free_symbols for g in gradient))}
+        used = {
+            s.name
+            for s in expression.free_symbols
+            if isinstance(s, sympy.Symbol) and not s.is_integer
+        }
         constants = [c for c in constants if c.name in used]
-        known = {r.target.name, *(o.name for o in r.outputs), *(c.name for c in constants)}
+        known = {_name(r.target), *(_name(o) for o in r.outputs), *(c.name for c in constants)}
         strays = sorted(used - known)
         if strays:
             raise ValueError(f"{model.name}: the loss contains unknown symbols {strays}")
 
-        target = Argument(r.target.name, model.target.support, f"{model.name}'s target")
+        target = Argument(_name(r.target), model.target.support, f"{model.name}'s target")
         inputs = []
         for name in model.predicted:
             choice = model.choices[name]
             if choice.link.name == "identity":
                 inputs.append(Argument(name, choice.parameter.domain, f"{model.name}'s {name}"))
             else:
-                inputs.append(Argument(model.raw_symbol(name).name, _REAL, "a raw output"))
+                domain = choice.parameter.domain if choice.link.event else _REAL
+                inputs.append(
+                    Argument(_name(model.raw_symbol(name)), _event_real(domain), "a raw output")
+                )
         header = f'"""Loss and gradient of {model!r}, generated by derive-the-loss."""\n\n'
-        source = codegen.module_source(
-            [target.name, *(a.name for a in inputs)],
-            [c.name for c in constants],
-            value,
-            gradient,
-            header=header,
-        )
-        namespace = codegen.load(source, f"<derive-the-loss {model!r}{' nll' if nll else ''}>")
-        kernels = {k: namespace[k] for k in ("loss", "grad", "loss_and_grad")}
+        names = [c.name for c in constants]
+        label = f"<derive-the-loss {model!r}{' nll' if nll else ''}"
+        builders = {
+            key: functools.partial(build, form, r.outputs, names, header, f"{label} {key}>")
+            for key, form in forms.items()
+        }
         return CompiledLoss(
-            source=source,
-            kernels=kernels,
+            builders=builders,
             target=target,
             inputs=inputs,
             constants=constants,
             rebuild=(_compiled_for, (model, nll)),
         )
+
+
+def _name(symbol) -> str:
+    return str(symbol.label) if isinstance(symbol, sympy.IndexedBase) else symbol.name
+
+
+def _event_real(domain):
+    """Unconstrained raw outputs: real numbers, over classes when the parameter is a vector."""
+    return _REAL_CLASSES if domain.event else _REAL
 
 
 def _compiled_for(model: NoiseModel, nll: bool) -> CompiledLoss:
@@ -166,5 +213,8 @@ def derive(model: NoiseModel) -> Derivation:
         raise TypeError(f"derive: expected a likelihoods.NoiseModel instance, got {model!r}")
     return _derive(model)
 
+
+#: Raw outputs over classes: any real numbers, on a last axis.
+_REAL_CLASSES = Domain("real vectors", event=True)
 
 __all__ = ["Derivation", "derive"]

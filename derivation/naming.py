@@ -25,11 +25,17 @@ def textbook_name(
     loss: sympy.Expr, target: sympy.Symbol, outputs: tuple[sympy.Symbol, ...]
 ) -> NamedLoss | None:
     """The textbook loss equal to ``loss``, or ``None``."""
-    t = sympy.Symbol("t", real=True)
-    generic = sympy.symbols("u v w", real=True)[: len(outputs)]
+    vector = isinstance(target, sympy.IndexedBase)
+    if vector:
+        t = sympy.IndexedBase("t", shape=target.shape, real=True)
+        generic = [sympy.IndexedBase(n, shape=target.shape, real=True) for n in "uvw"]
+    else:
+        t = sympy.Symbol("t", real=True)
+        generic = sympy.symbols("u v w", real=True)
+    generic = generic[: len(outputs)]
     renamed = expand_definitions(loss).xreplace({target: t, **dict(zip(outputs, generic))})
     for entry in TEXTBOOK_LOSSES:
-        if entry.arity != len(outputs):
+        if entry.arity != len(outputs) or entry.vector != vector:
             continue
         difference = renamed - entry.expression(t, *generic)
         if sympy.simplify(sympy.expand_log(difference, force=True)) == 0:

@@ -16,10 +16,23 @@ xlog1py(1 - y, -p) + xlogy(y, p)
 from __future__ import annotations
 
 import sympy
-from sympy.codegen.cfunctions import log1p
+from sympy.codegen.cfunctions import expm1, log1p
 from sympy.codegen.rewriting import ReplaceOptim, optimize
 
-from .functions import expit, gammaln, log_i0e, softplus, xlog1py, xlogy
+from .functions import (
+    amax,
+    expit,
+    gammaln,
+    log_i0e,
+    log_softmax,
+    logsumexp,
+    lse_excess,
+    softmax,
+    softplus,
+    xdivy,
+    xlog1py,
+    xlogy,
+)
 
 
 def _split_softplus_linear(expr: sympy.Expr) -> sympy.Expr:
@@ -135,6 +148,114 @@ def _coefficient_log_to_xlogy(expr: sympy.Expr) -> sympy.Expr:
     return expr.replace(lambda e: e.is_Mul, convert)
 
 
+def _softmax_minus_mass(expr: sympy.Expr) -> sympy.Expr:
+    # softmax_i = exp(L_i), L_i = log_softmax(z)_i <= 0. For a gradient c*softmax_i + R (R the
+    # target mass, negated):  c*s + R = (c + R)*s - R*(s - 1) = (c + R)*exp(L) - R*expm1(L).
+    # At the target class of a one-hot row c + R = 0, and expm1 keeps -(1 - p_y) accurate
+    # where p_y is close to 1.
+    terms = list(sympy.Add.make_args(expr))
+    for s in expr.atoms(softmax):
+        carrying = [t for t in terms if t.has(s)]
+        if len(carrying) != 1:
+            continue
+        c = sympy.cancel(carrying[0] / s)
+        rest = sympy.Add(*(t for t in terms if t is not carrying[0]))
+        if c.has(s) or rest.has(s):
+            continue
+        log_p = log_softmax(*s.args)
+        if rest == 0:
+            return expr.xreplace({s: sympy.exp(log_p)})
+        return (c + rest) * sympy.exp(log_p) - rest * expm1(log_p)
+    return expr.replace(lambda e: isinstance(e, softmax), lambda e: sympy.exp(log_softmax(*e.args)))
+
+
+def _delta_over_to_xdivy(expr: sympy.Expr) -> sympy.Expr:
+    # [k = c] * x / y -> xdivy([k = c] * x, y): 0 off the target class even where y is 0
+    # (a predicted probability of exactly 0 for a class that was not observed).
+    def convert(mul: sympy.Mul) -> sympy.Expr:
+        if not mul.has(sympy.KroneckerDelta):
+            return mul
+        numerator, denominator = mul.as_numer_denom()
+        if denominator == 1 or not numerator.has(sympy.KroneckerDelta):
+            return mul
+        return xdivy(numerator, denominator)
+
+    return expr.replace(lambda e: e.is_Mul, convert)
+
+
+def _group_logsumexp(expr: sympy.Expr) -> sympy.Expr:
+    # C*logsumexp(z) - sum_m b_m z_m with C = sum_m b_m (the target mass) is
+    # sum_m b_m (max z - z_m) + C*(logsumexp(z) - max z): non-negative terms only, so a
+    # cross-entropy close to 0 keeps its relative accuracy. Otherwise logsumexp(z) is just
+    # max z + lse_excess, which never overflows.
+    for lse in expr.atoms(logsumexp):
+        z = lse.args[0]
+        top = amax(z)
+        terms = list(sympy.Add.make_args(expr))
+        carrying = [t for t in terms if t.has(lse)]
+        if len(carrying) != 1:
+            continue
+        mass = sympy.cancel(carrying[0] / lse)
+        grouped, masses, rest = [], [], []
+        for t in terms:
+            if t is carrying[0]:
+                continue
+            point = _linear_in_component(t, z)
+            if point is not None:
+                weight, index = point
+                masses.append(-weight)
+                grouped.append(-weight * sympy.UnevaluatedExpr(top - z[index]))
+                continue
+            summed = _linear_sum(t, z)
+            if summed is not None:
+                weight, limits = summed
+                index = limits[0]
+                masses.append(sympy.Sum(-weight, limits))
+                grouped.append(sympy.Sum(-weight * sympy.UnevaluatedExpr(top - z[index]), limits))
+                continue
+            rest.append(t)
+        excess = lse_excess(z, top)
+        if grouped and sympy.simplify(mass - sympy.Add(*masses)) == 0:
+            return sympy.Add(*rest, *grouped, mass * excess)
+    return expr
+
+
+def _linear_in_component(term: sympy.Expr, z: sympy.IndexedBase):
+    """(b, m) if term = b*z[m] with b free of z, else None."""
+    parts = [f for f in sympy.Mul.make_args(term) if isinstance(f, sympy.Indexed) and f.base == z]
+    if len(parts) != 1:
+        return None
+    weight = sympy.cancel(term / parts[0])
+    return None if weight.has(z) else (weight, parts[0].indices[0])
+
+
+def _linear_sum(term: sympy.Expr, z: sympy.IndexedBase):
+    """(b_k, limits) if term = c*Sum(b'_k z_k) with b_k = c*b'_k free of z, else None."""
+    sums = [f for f in sympy.Mul.make_args(term) if isinstance(f, sympy.Sum)]
+    if len(sums) != 1:
+        return None
+    outer = sympy.cancel(term / sums[0])
+    inner = _linear_in_component(sums[0].function, z)
+    if outer.has(z) or inner is None or inner[1] != sums[0].limits[0][0]:
+        return None
+    return outer * inner[0], sums[0].limits[0]
+
+
+def _evaluate_over_classes(expr: sympy.Expr) -> sympy.Expr:
+    # The last step before printing: log_softmax and any remaining logsumexp in terms of
+    # max z and lse_excess, shared with the loss by common-subexpression elimination.
+    def log_p(e):
+        z, i = e.args
+        top = amax(z)
+        return sympy.UnevaluatedExpr(z[i] - top) - lse_excess(z, top)
+
+    expr = expr.replace(lambda e: isinstance(e, log_softmax), log_p)
+    return expr.replace(
+        lambda e: isinstance(e, logsumexp),
+        lambda e: amax(e.args[0]) + lse_excess(e.args[0], amax(e.args[0])),
+    )
+
+
 _X = sympy.Wild("x")
 
 RULES = (
@@ -168,10 +289,12 @@ SUM_RULES = (
     _split_expit_constant,
     _one_minus_cos,
     _coefficient_log_to_xlogy,
+    _softmax_minus_mass,
+    _delta_over_to_xdivy,
 )
 
 #: Rules that fix an evaluation order; applied last, after any differentiation.
-FINAL_RULES = (_group_scaled_residuals,)
+FINAL_RULES = (_group_scaled_residuals, _group_logsumexp, _evaluate_over_classes)
 
 
 def stabilize(expr: sympy.Expr, final: bool = True) -> sympy.Expr:

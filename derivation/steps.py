@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import sympy
 
 from likelihoods import NoiseModel
+from likelihoods.links import COMPONENT
 
 from .canonical import Reduction
 
@@ -25,7 +26,11 @@ class Step:
 
 
 def build_steps(
-    model: NoiseModel, r: Reduction, gradient: tuple[sympy.Expr, ...], loss_name: str | None
+    model: NoiseModel,
+    r: Reduction,
+    gradient: tuple[sympy.Expr, ...],
+    loss_name: str | None,
+    two_classes=None,
 ) -> tuple[Step, ...]:
     """The seven steps for ``model`` from its reduction ``r`` and gradient."""
     y = r.target
@@ -92,19 +97,27 @@ def build_steps(
             ),
         )
     )
-    steps.append(
-        Step(
-            "5. Loss",
-            f"The per-sample loss{': ' + loss_name if loss_name else ''}; the training loss is "
-            "its mean over the samples.",
-            ((loss_symbol, r.loss),),
-        )
+    loss_text = (
+        f"The per-sample loss{': ' + loss_name if loss_name else ''}; the training loss is "
+        "its mean over the samples."
     )
+    loss_equations = [(loss_symbol, r.loss)]
+    if two_classes is not None:
+        named = f": {two_classes.textbook.name}" if two_classes.textbook else ""
+        loss_text += (
+            f" With K = 2 classes and a class index {two_classes.target} in {{0, 1}}, where "
+            f"{two_classes.note}, it reads as below{named}."
+        )
+        loss_equations.append((sympy.Symbol("L_{K=2}"), two_classes.loss))
+    steps.append(Step("5. Loss", loss_text, tuple(loss_equations)))
     steps.append(
         Step(
             "6. Gradient",
             "With respect to each raw output:",
-            tuple((sympy.Derivative(loss_symbol, o), g) for o, g in zip(r.outputs, gradient)),
+            tuple(
+                (sympy.Derivative(loss_symbol, _component(o)), g)
+                for o, g in zip(r.outputs, gradient)
+            ),
         )
     )
     prediction = model.point_prediction(**dict(zip(model.choices, params)))
@@ -117,6 +130,11 @@ def build_steps(
         )
     )
     return tuple(steps)
+
+
+def _component(output):
+    """The variable a gradient is taken with respect to: z_i for a vector output z."""
+    return output[COMPONENT] if isinstance(output, sympy.IndexedBase) else output
 
 
 def render_text(title: str, steps: tuple[Step, ...]) -> str:

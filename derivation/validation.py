@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from likelihoods.constraints import Domain, nonnegative
+from likelihoods.constraints import Domain, nonnegative, unit_interval
 
 
 def as_array(name: str, value: object) -> np.ndarray:
@@ -66,6 +66,28 @@ def _elementwise(domain: Domain, array: np.ndarray) -> np.ndarray:
     return ok
 
 
+def check_rows(name: str, array: np.ndarray, what: str) -> None:
+    """Rows over the last axis on the probability simplex: entries in [0, 1], sums of 1 (to
+    8 K float32 epsilons, so that rows computed in float32 pass in either precision)."""
+    check_domain(name, array, unit_interval, f"{what} entries")
+    if array.size == 0:
+        return
+    sums = array.sum(axis=-1, dtype=np.float64)
+    off = np.abs(sums - 1) > 8 * array.shape[-1] * np.finfo(np.float32).eps
+    if off.any():
+        index = tuple(int(i) for i in np.argwhere(off)[0]) if off.ndim else ()
+        raise ValueError(
+            f"{name}: expected {what} rows summing to 1 over the last axis, got a row summing to "
+            f"{float(sums[index])!r} at index {index}"
+        )
+
+
+def check_class_index(name: str, array: np.ndarray, classes: int) -> None:
+    """Integer class indices in {0, ..., classes - 1}."""
+    domain = Domain(f"classes below {classes}", 0.0, classes - 1.0, False, False, integer=True)
+    check_domain(name, array, domain, f"class indices for {classes} classes")
+
+
 def broadcast_shape(named_arrays: list[tuple[str, np.ndarray]]) -> tuple[int, ...]:
     """The common broadcast shape, or a ``ValueError`` listing every argument's shape."""
     try:
@@ -88,4 +110,11 @@ def check_weight(weight: np.ndarray, shape: tuple[int, ...]) -> None:
     check_domain("weight", weight, nonnegative, "a sample weight")
 
 
-__all__ = ["as_array", "check_domain", "broadcast_shape", "check_weight"]
+__all__ = [
+    "as_array",
+    "check_domain",
+    "check_rows",
+    "check_class_index",
+    "broadcast_shape",
+    "check_weight",
+]

@@ -2,7 +2,7 @@
 
 >>> import likelihoods as lk
 >>> sorted(lk.REGISTRY)[:3]
-['Bernoulli', 'Gaussian', 'HeteroscedasticGaussian']
+['Bernoulli', 'Categorical', 'Gaussian']
 >>> lk.Gaussian(sigma=2.0)
 Gaussian(mu='identity', sigma=2.0)
 """
@@ -10,15 +10,16 @@ Gaussian(mu='identity', sigma=2.0)
 from . import constraints
 from .base import FIXED, REGISTRY, Choice, NoiseModel, Parameter, Target, register
 from .bernoulli import Bernoulli
+from .categorical import Categorical
 from .gaussian import Gaussian
 from .heteroscedastic_gaussian import HeteroscedasticGaussian
 from .laplace import Laplace
-from .links import DEFAULT_LINK, LINKS, Link
+from .links import CLASS_INDEX, CLASSES, COMPONENT, DEFAULT_LINK, LINKS, Link
 from .poisson import Poisson
 from .von_mises import VonMises
 
 #: The families the command-line overview walks through first.
-TOUR = ("Gaussian", "Bernoulli")
+TOUR = ("Gaussian", "Bernoulli", "Categorical")
 
 __all__ = [
     "constraints",
@@ -32,7 +33,11 @@ __all__ = [
     "LINKS",
     "DEFAULT_LINK",
     "Link",
+    "CLASSES",
+    "CLASS_INDEX",
+    "COMPONENT",
     "Bernoulli",
+    "Categorical",
     "Gaussian",
     "HeteroscedasticGaussian",
     "Laplace",

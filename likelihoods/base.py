@@ -44,7 +44,7 @@ from typing import ClassVar
 import sympy
 
 from .constraints import Domain, real
-from .links import DEFAULT_LINK, LINKS, Link
+from .links import CLASSES, DEFAULT_LINK, LINKS, Link
 
 #: Keyword value that fixes a parameter to its own (symbolic) value.
 FIXED = "fixed"
@@ -94,6 +94,8 @@ class Choice:
 
 def domain_assumptions(domain: Domain) -> dict[str, bool]:
     """Sympy assumptions implied by a domain (used for every symbol a model creates)."""
+    if domain.event:
+        return {"real": True}
     if domain.integer:
         return {"integer": True, "nonnegative": True} if domain.lower >= 0 else {"integer": True}
     if domain.lower > 0 or (domain.lower == 0 and domain.lower_open):
@@ -155,9 +157,10 @@ class NoiseModel:
                     f"{', '.join(LINKS)}, 'fixed', or a number"
                 )
             if not link.fits(parameter.domain):
+                fitting = [n for n, candidate in LINKS.items() if candidate.fits(parameter.domain)]
                 raise ValueError(
-                    f"{where}: the {choice!r} link maps onto {link.image}, which leaves the "
-                    f"domain {parameter.domain.describe()} of {parameter.name}"
+                    f"{where}: the {choice!r} link does not fit {parameter.name}, whose domain "
+                    f"is {parameter.domain.describe()}; links that fit: {', '.join(fitting)}"
                 )
             return Choice(parameter, link=link)
         if isinstance(choice, numbers.Real) and not isinstance(choice, bool):
@@ -189,13 +192,14 @@ class NoiseModel:
     def name(self) -> str:
         return type(self).__name__
 
-    def parameter_symbol(self, name: str) -> sympy.Symbol:
-        """The symbol of parameter ``name``, with the assumptions of its domain."""
+    def parameter_symbol(self, name: str) -> sympy.Symbol | sympy.IndexedBase:
+        """The symbol of parameter ``name``, with the assumptions of its domain (an
+        ``IndexedBase`` of length K for a vector parameter)."""
         parameter = next(p for p in self.parameters if p.name == name)
-        return sympy.Symbol(name, **domain_assumptions(parameter.domain))
+        return _symbol(name, parameter.domain)
 
-    def target_symbol(self) -> sympy.Symbol:
-        return sympy.Symbol(self.target.name, **domain_assumptions(self.target.support))
+    def target_symbol(self) -> sympy.Symbol | sympy.IndexedBase:
+        return _symbol(self.target.name, self.target.support)
 
     def raw_symbol(self, name: str) -> sympy.Symbol:
         """The raw model output that predicts parameter ``name``.
@@ -208,6 +212,8 @@ class NoiseModel:
             raise ValueError(f"{self.name}: parameter {name!r} is fixed, not predicted")
         if choice.link.name == "identity":
             return self.parameter_symbol(name)
+        if choice.parameter.domain.event:
+            return sympy.IndexedBase(choice.parameter.raw_name, shape=(CLASSES,), real=True)
         return sympy.Symbol(choice.parameter.raw_name, real=True)
 
     # --- identity -----------------------------------------------------------------------
@@ -242,6 +248,12 @@ class NoiseModel:
         for c in self._choices:
             spec[c.parameter.name] = c.link.name if c.link else c.value
         return (_rebuild, (type(self), spec))
+
+
+def _symbol(name: str, domain: Domain) -> sympy.Symbol | sympy.IndexedBase:
+    if domain.event:
+        return sympy.IndexedBase(name, shape=(CLASSES,), **domain_assumptions(domain))
+    return sympy.Symbol(name, **domain_assumptions(domain))
 
 
 def _rebuild(cls: type[NoiseModel], spec: dict) -> NoiseModel:

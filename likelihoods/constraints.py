@@ -26,6 +26,8 @@ class Domain:
 
     ``name`` is how the domain is referred to in messages and listings (``"positive"``).
     ``period`` marks a circular domain (angles): values are still checked against the interval.
+    ``event`` marks a vector over a trailing axis of K components (K known only at call time)
+    whose entries lie in the interval and sum to 1: the probability simplex.
     """
 
     name: str
@@ -35,9 +37,12 @@ class Domain:
     upper_open: bool = True
     integer: bool = False
     period: float | None = None
+    event: bool = False
 
     def describe(self) -> str:
         """The domain in interval notation, e.g. ``'[0, 1]'`` or ``'{0, 1, 2, ...}'``."""
+        if self.event:
+            return "probability vectors (entries in [0, 1] summing to 1 over the last axis)"
         left = "(" if self.lower_open or math.isinf(self.lower) else "["
         right = ")" if self.upper_open or math.isinf(self.upper) else "]"
         text = f"{left}{_fmt(self.lower)}, {_fmt(self.upper)}{right}"
@@ -46,12 +51,14 @@ class Domain:
             if math.isinf(self.upper):
                 return f"{{{first}, {first + 1}, {first + 2}, ...}}"
             last = math.ceil(self.upper) - (1 if self.upper_open else 0)
-            return "{" + ", ".join(str(k) for k in range(first, last + 1)) + "}"
+            if last - first < 3:
+                return "{" + ", ".join(str(k) for k in range(first, last + 1)) + "}"
+            return f"{{{first}, {first + 1}, ..., {last}}}"
         return text
 
     def contains_interval(self, low: float, high: float) -> bool:
         """Whether the open interval (low, high) lies inside this domain (used to vet links)."""
-        if self.integer:
+        if self.integer or self.event:
             return False
         return self.lower <= low and high <= self.upper
 
@@ -85,6 +92,9 @@ circular = Domain(
     upper_open=False,
     period=2 * math.pi,
 )
+#: Probability vectors over the last axis: the parameter of a categorical distribution, and a
+#: class label written as a one-hot (or soft) row.
+simplex = Domain("simplex", lower=0.0, upper=1.0, lower_open=False, upper_open=False, event=True)
 
 __all__ = [
     "Domain",
@@ -95,4 +105,5 @@ __all__ = [
     "binary",
     "nonnegative_integer",
     "circular",
+    "simplex",
 ]

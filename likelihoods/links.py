@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import sympy
 
-from .constraints import Domain, nonnegative, positive, real, unit_interval
+from .constraints import Domain, nonnegative, positive, real, simplex, unit_interval
 
 
 @dataclass(frozen=True)
@@ -31,22 +31,51 @@ class Link:
 
     ``image`` is the open interval the inverse maps the real line onto; ``None`` for the
     identity, whose raw output must itself lie in the parameter's domain.
+
+    A link on the probability simplex (``event=True``) maps a vector of K raw outputs to K
+    probabilities; its ``inverse(raw, k)`` is component ``k``, with ``raw`` a sympy
+    ``IndexedBase`` of length :data:`CLASSES`. ``two_classes(u)`` writes the K = 2 case with a
+    single free raw output ``u``.
     """
 
     name: str
-    inverse: Callable[[sympy.Expr], sympy.Expr]
+    inverse: Callable[..., sympy.Expr]
     image: tuple[float, float] | None
     formula: str
+    event: bool = False
+    two_classes: Callable[[sympy.Expr], tuple[sympy.Expr, sympy.Expr]] | None = None
+    two_classes_note: str = ""
 
     def fits(self, domain: Domain) -> bool:
         """Whether every value of the inverse link lies in ``domain``."""
+        if domain.event or self.event:
+            return domain.event and (self.event or self.name == "identity")
         return self.image is None or domain.contains_interval(*self.image)
+
+
+#: The number of classes of an event axis: symbolic, known only when a callable is called.
+CLASSES = sympy.Symbol("K", integer=True, positive=True)
+#: The summation index over classes (bound) and the component index of a gradient (free).
+CLASS_INDEX = sympy.Symbol("k", integer=True, nonnegative=True)
+COMPONENT = sympy.Symbol("i", integer=True, nonnegative=True)
+OTHER_INDEX = sympy.Symbol("j", integer=True, nonnegative=True)
+
+
+def _softmax(raw: sympy.IndexedBase, k: sympy.Expr) -> sympy.Expr:
+    return sympy.exp(raw[k]) / sympy.Sum(sympy.exp(raw[OTHER_INDEX]), (OTHER_INDEX, 0, CLASSES - 1))
 
 
 LINKS: dict[str, Link] = {
     link.name: link
     for link in (
-        Link("identity", lambda raw: raw, None, "theta = eta"),
+        Link(
+            "identity",
+            lambda raw: raw,
+            None,
+            "theta = eta",
+            two_classes=lambda q: (1 - q, q),
+            two_classes_note="the probabilities are (1 - u, u)",
+        ),
         Link("log", sympy.exp, (0.0, math.inf), "theta = exp(eta)"),
         # The logistic sigmoid, written as e^x / (1 + e^x) so that log(p) and log(1 - p)
         # expand to x - log(1 + e^x) and -log(1 + e^x) without further rewriting.
@@ -62,6 +91,16 @@ LINKS: dict[str, Link] = {
             (0.0, math.inf),
             "theta = log(1 + exp(eta))",
         ),
+        Link(
+            "softmax",
+            _softmax,
+            None,
+            "theta_k = exp(eta_k) / sum_j exp(eta_j)  (vectors over the last axis)",
+            event=True,
+            # Softmax ignores a common shift of its inputs: with K = 2 fix eta_0 = 0.
+            two_classes=lambda u: (sympy.Integer(0), u),
+            two_classes_note="u = eta_1 - eta_0 (softmax ignores a common shift of its inputs)",
+        ),
     )
 }
 
@@ -72,6 +111,15 @@ DEFAULT_LINK: dict[str, str] = {
     positive.name: "log",
     nonnegative.name: "log",
     unit_interval.name: "logit",
+    simplex.name: "softmax",
 }
 
-__all__ = ["Link", "LINKS", "DEFAULT_LINK"]
+__all__ = [
+    "Link",
+    "LINKS",
+    "DEFAULT_LINK",
+    "CLASSES",
+    "CLASS_INDEX",
+    "COMPONENT",
+    "OTHER_INDEX",
+]

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import sympy
 
+from .links import CLASS_INDEX, CLASSES, OTHER_INDEX
+
 
 @dataclass(frozen=True)
 class NamedLoss:
@@ -21,6 +23,7 @@ class NamedLoss:
     name: str
     also: str
     expression: Callable[..., sympy.Expr]  # of (t, u) or (t, u, v)
+    vector: bool = False  # t and u are vectors over classes (sympy IndexedBase)
 
     @property
     def arity(self) -> int:
@@ -29,6 +32,16 @@ class NamedLoss:
 
 def _softplus(x):
     return sympy.log(1 + sympy.exp(x))
+
+
+def _over_classes(f):
+    k = CLASS_INDEX
+    return sympy.Sum(f(k), (k, 0, CLASSES - 1))
+
+
+def _logsumexp(u):
+    j = OTHER_INDEX
+    return sympy.log(sympy.Sum(sympy.exp(u[j]), (j, 0, CLASSES - 1)))
 
 
 TEXTBOOK_LOSSES: tuple[NamedLoss, ...] = (
@@ -53,6 +66,18 @@ TEXTBOOK_LOSSES: tuple[NamedLoss, ...] = (
         "Poisson negative log-likelihood",
         "torch.nn.PoissonNLLLoss(log_input=False)",
         lambda t, u: u - t * sympy.log(u),
+    ),
+    NamedLoss(
+        "cross-entropy with logits",
+        "torch.nn.CrossEntropyLoss",
+        lambda t, u: _logsumexp(u) - _over_classes(lambda k: t[k] * u[k]),
+        vector=True,
+    ),
+    NamedLoss(
+        "cross-entropy",
+        "torch.nn.NLLLoss on log-probabilities",
+        lambda t, u: -_over_classes(lambda k: t[k] * sympy.log(u[k])),
+        vector=True,
     ),
     NamedLoss(
         "Gaussian negative log-likelihood, times 2 (log-scale input)",

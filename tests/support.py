@@ -16,7 +16,11 @@ LINK_INVERSE = {
     "log": np.exp,
     "logit": scipy.special.expit,
     "softplus": lambda x: np.logaddexp(0.0, x),
+    "softmax": lambda x: scipy.special.softmax(x, axis=-1),
 }
+
+#: The number of classes used for vectors over classes in the generic tests.
+CLASSES = 5
 
 
 def variants(cls: type[lk.NoiseModel]) -> list[lk.NoiseModel]:
@@ -35,8 +39,15 @@ def all_variants() -> list[lk.NoiseModel]:
     return [m for cls in lk.REGISTRY.values() for m in variants(cls)]
 
 
-def sample_domain(domain: lk.constraints.Domain, rng: np.random.Generator, shape) -> np.ndarray:
-    """Values well inside ``domain``."""
+def sample_domain(
+    domain: lk.constraints.Domain, rng: np.random.Generator, shape, label: bool = False
+) -> np.ndarray:
+    """Values well inside ``domain``; on the simplex, one-hot rows if ``label`` (a class
+    label) and Dirichlet rows otherwise."""
+    if domain.event:
+        if label:
+            return np.eye(CLASSES)[rng.integers(0, CLASSES, size=shape)]
+        return rng.dirichlet(np.full(CLASSES, 4.0), size=shape)  # entries well inside (0, 1)
     if domain.integer:
         if domain.upper == 1.0:
             return rng.integers(0, 2, size=shape).astype(float)
@@ -54,7 +65,7 @@ def sample_domain(domain: lk.constraints.Domain, rng: np.random.Generator, shape
 def sample_inputs(model: lk.NoiseModel, rng: np.random.Generator, shape=(64,)):
     """``(y, raw_outputs, parameters, constants)`` for ``model``: the target, the positional
     raw outputs, every parameter's numeric value, and the keyword values of fixed symbols."""
-    y = sample_domain(model.target.support, rng, shape)
+    y = sample_domain(model.target.support, rng, shape, label=True)
     raws, params, constants = [], {}, {}
     for name, choice in model.choices.items():
         domain = choice.parameter.domain
@@ -62,7 +73,7 @@ def sample_inputs(model: lk.NoiseModel, rng: np.random.Generator, shape=(64,)):
             if choice.link.name == "identity":
                 raw = sample_domain(domain, rng, shape)
             else:
-                raw = rng.normal(0.0, 1.0, size=shape)
+                raw = rng.normal(0.0, 1.0, size=(*shape, CLASSES) if domain.event else shape)
             raws.append(raw)
             params[name] = LINK_INVERSE[choice.link.name](raw)
         elif choice.value.free_symbols:
@@ -72,6 +83,11 @@ def sample_inputs(model: lk.NoiseModel, rng: np.random.Generator, shape=(64,)):
         else:
             params[name] = float(choice.value)
     return y, raws, params, constants
+
+
+def loss_shape(model: lk.NoiseModel, y: np.ndarray) -> tuple[int, ...]:
+    """The per-sample loss shape for target ``y`` (rows over classes lose their last axis)."""
+    return y.shape[:-1] if model.target.support.event else y.shape
 
 
 def model_id(model: lk.NoiseModel) -> str:

@@ -18,6 +18,7 @@ SCIPY_LOG_DENSITY = {
     "Bernoulli": lambda y, p: st.bernoulli.logpmf(y, p),
     "Poisson": lambda y, rate: st.poisson.logpmf(y, rate),
     "VonMises": lambda y, mu, kappa: st.vonmises.logpdf(y, kappa, loc=mu),
+    "Categorical": lambda y, p: st.multinomial.logpmf(y, 1, p),
 }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from support import all_variants, model_id, sample_inputs
+from support import all_variants, loss_shape, model_id, sample_inputs
 
 import likelihoods as lk
 from derivation import derive
@@ -22,7 +22,7 @@ def _setup(model, rng, shape=(40,)):
 def test_reductions_agree(model, rng):
     fn, y, raws, kw = _setup(model, rng)
     per_sample = fn(y, *raws, reduction="none", **kw)
-    assert per_sample.shape == y.shape
+    assert per_sample.shape == loss_shape(model, y)
     np.testing.assert_allclose(fn(y, *raws, reduction="sum", **kw), per_sample.sum(), rtol=1e-13)
     np.testing.assert_allclose(fn(y, *raws, **kw), per_sample.mean(), rtol=1e-13)
     g_none = fn.grad(y, *raws, reduction="none", **kw)
@@ -30,13 +30,13 @@ def test_reductions_agree(model, rng):
     g_mean = fn.grad(y, *raws, reduction="mean", **kw)
     for a, b, c in zip(g_none, g_sum, g_mean):
         np.testing.assert_array_equal(a, b)
-        np.testing.assert_allclose(c, b / y.size, rtol=1e-15)
+        np.testing.assert_allclose(c, b / per_sample.size, rtol=1e-15)
 
 
 @pytest.mark.parametrize("model", VARIANTS, ids=model_id)
 def test_weights(model, rng):
     fn, y, raws, kw = _setup(model, rng)
-    w = rng.uniform(0.0, 3.0, size=y.shape)
+    w = rng.uniform(0.0, 3.0, size=loss_shape(model, y))
     per_sample = fn(y, *raws, reduction="none", **kw)
     np.testing.assert_allclose(fn(y, *raws, weight=w, reduction="none", **kw), w * per_sample)
     np.testing.assert_allclose(
@@ -45,11 +45,12 @@ def test_weights(model, rng):
     np.testing.assert_allclose(
         fn(y, *raws, weight=w, **kw), (w * per_sample).sum() / w.sum(), rtol=1e-13
     )
-    ones = np.ones_like(y)
+    ones = np.ones_like(w)
     np.testing.assert_allclose(fn(y, *raws, weight=ones, **kw), fn(y, *raws, **kw), rtol=1e-14)
     plain = fn.grad(y, *raws, reduction="none", **kw)
     for g, p in zip(fn.grad(y, *raws, weight=w, **kw), plain):
-        np.testing.assert_allclose(g, w * p / w.sum(), rtol=1e-14)
+        scale = w[..., None] if p.ndim > w.ndim else w
+        np.testing.assert_allclose(g, scale * p / w.sum(), rtol=1e-14)
 
 
 @pytest.mark.parametrize("model", VARIANTS, ids=model_id)
@@ -58,10 +59,10 @@ def test_multi_output_broadcasting_equals_tiling(model, rng):
     # across rows; the gradient is summed over the rows, as autograd would.
     fn, y, raws, kw = _setup(model, rng, shape=(6, 3))
     shared = [r[0] for r in raws]
-    tiled = [np.broadcast_to(r, y.shape).copy() for r in shared]
+    tiled = [np.broadcast_to(s, r.shape).copy() for s, r in zip(shared, raws)]
     np.testing.assert_allclose(fn(y, *shared, **kw), fn(y, *tiled, **kw), rtol=1e-14)
-    for g_shared, g_tiled in zip(fn.grad(y, *shared, **kw), fn.grad(y, *tiled, **kw)):
-        assert g_shared.shape == (3,)
+    for s, g_shared, g_tiled in zip(shared, fn.grad(y, *shared, **kw), fn.grad(y, *tiled, **kw)):
+        assert g_shared.shape == s.shape
         np.testing.assert_allclose(g_shared, g_tiled.sum(axis=0), rtol=1e-13)
 
 

@@ -51,51 +51,105 @@ def test_heteroscedastic_loss_is_twice_torch_gaussian_nll():
     assert d.scale == sympy.Rational(1, 2)
 
 
+EVENT_CLASSES = 3
+
+
 def _random_point(d, rng: random.Random) -> dict:
-    point = {
-        d.target: sympy.Float(rng.choice([0, 1]) if d.target.is_integer else rng.uniform(0.1, 0.9))
-    }
+    """Values for every symbol of the derivation; a vector gets EVENT_CLASSES of them."""
+    point = {}
+    target = d.target
+    exact = lambda low, high: sympy.Rational(str(round(rng.uniform(low, high), 8)))  # noqa: E731
+    if isinstance(target, sympy.IndexedBase):
+        hot = rng.randrange(EVENT_CLASSES)
+        point[target] = [sympy.Integer(int(k == hot)) for k in range(EVENT_CLASSES)]
+    elif target.is_integer:
+        point[target] = sympy.Integer(rng.choice([0, 1]))
+    else:
+        point[target] = exact(0.1, 0.9)
     for symbol in d.outputs:
-        point[symbol] = sympy.Float(rng.uniform(0.2, 0.8))
-    for expr in (d.nll, d.loss):
-        for symbol in expr.free_symbols - set(point):
-            point[symbol] = sympy.Float(rng.uniform(0.5, 2.0))
+        if isinstance(symbol, sympy.IndexedBase):
+            values = [exact(0.2, 0.8) for _ in range(EVENT_CLASSES)]
+            point[symbol] = [v / sum(values) for v in values]
+        else:
+            point[symbol] = exact(0.2, 0.8)
+    labels = {b.label for b in point if isinstance(b, sympy.IndexedBase)}
+    for expr in (d.nll, d.loss, d.scale, d.constant):
+        for symbol in expr.free_symbols - set(point) - labels:
+            if isinstance(symbol, sympy.Symbol) and not symbol.is_integer:
+                point[symbol] = exact(0.5, 2.0)
     return point
+
+
+def evaluate(expr: sympy.Expr, point: dict, component: int | None = None) -> sympy.Float:
+    """``expr`` at ``point`` to 30 digits, with K = EVENT_CLASSES and sums written out."""
+    expr = expand_definitions(expr).xreplace({lk.CLASSES: EVENT_CLASSES})
+    if component is not None:
+        expr = expr.xreplace({lk.COMPONENT: component})
+    expr = expr.doit()
+    vectors = {b.label: v for b, v in point.items() if isinstance(b, sympy.IndexedBase)}
+    expr = expr.replace(
+        lambda e: isinstance(e, sympy.Indexed) and e.base.label in vectors,
+        lambda e: vectors[e.base.label][int(e.indices[0])],
+    )
+    scalars = {s: v for s, v in point.items() if not isinstance(s, sympy.IndexedBase)}
+    return sympy.N(expr.subs(scalars), 30)
 
 
 @pytest.mark.parametrize("model", all_variants(), ids=model_id)
 def test_nll_is_scale_times_loss_plus_constant(model):
     d = derive(model)
-    outputs = set(d.outputs)
     assert d.scale.is_positive
-    assert not d.scale.free_symbols & (outputs | {d.target})
-    assert not d.constant.free_symbols & outputs
+    assert not d.scale.has(*d.outputs, d.target)
+    assert not d.constant.has(*d.outputs)
     rng = random.Random(7)
     for _ in range(3):
         point = _random_point(d, rng)
-        full = expand_definitions(d.nll).evalf(30, subs=point)
-        rebuilt = expand_definitions(d.scale * d.loss + d.constant).evalf(30, subs=point)
+        full = evaluate(d.nll, point)
+        rebuilt = evaluate(d.scale * d.loss + d.constant, point)
         assert abs(full - rebuilt) < 1e-25 * max(1, abs(full))
 
 
 @pytest.mark.parametrize("model", all_variants(), ids=model_id)
 def test_nll_is_minus_the_declared_log_density_through_the_links(model):
     d = derive(model)
-    declared = -model.log_density(d.target, **d.parameters)
     rng = random.Random(11)
     for _ in range(3):
         point = _random_point(d, rng)
-        expected = declared.evalf(30, subs=point)
-        got = expand_definitions(d.nll).evalf(30, subs=point)
+        # The declared log-density, evaluated at the parameter values the links give.
+        parameters = {}
+        for name, value in d.parameters.items():
+            symbol = model.parameter_symbol(name)
+            if isinstance(symbol, sympy.IndexedBase):
+                parameters[symbol] = [
+                    evaluate(value.xreplace({lk.CLASS_INDEX: k}), point)
+                    for k in range(EVENT_CLASSES)
+                ]
+            else:
+                parameters[symbol] = evaluate(value, point)
+        expected = -evaluate(
+            model.log_density(d.target, **{n: model.parameter_symbol(n) for n in model.choices}),
+            {**point, **parameters},
+        )
+        got = evaluate(d.nll, point)
         assert abs(expected - got) < 1e-25 * max(1, abs(expected))
 
 
 @pytest.mark.parametrize("model", all_variants(), ids=model_id)
 def test_gradient_is_the_derivative_of_the_loss(model):
+    # Against sympy's own derivative of the loss written out with K = EVENT_CLASSES.
     d = derive(model)
     assert len(d.gradient) == len(d.outputs) == len(model.predicted)
+    point = _random_point(d, random.Random(3))
     for output, g in zip(d.outputs, d.gradient):
-        assert sympy.simplify(expand_definitions(g - sympy.diff(d.loss, output))) == 0
+        if isinstance(output, sympy.IndexedBase):
+            concrete = {lk.CLASSES: EVENT_CLASSES}
+            loss = expand_definitions(d.loss).xreplace(concrete).doit()
+            for i in range(EVENT_CLASSES):
+                expected = evaluate(sympy.diff(loss, output.xreplace(concrete)[i]), point)
+                assert abs(evaluate(g, point, component=i) - expected) < 1e-25
+        else:
+            expected = evaluate(sympy.diff(expand_definitions(d.loss), output), point)
+            assert abs(evaluate(g, point) - expected) < 1e-25 * max(1, abs(expected))
 
 
 def test_derive_is_cached_for_equal_models():
@@ -116,7 +170,10 @@ def test_parameters_are_chosen_per_keyword():
         lk.Gaussian(scale=1.0)
     with pytest.raises(ValueError, match="unknown link 'probit'"):
         lk.Bernoulli(p="probit")
-    with pytest.raises(ValueError, match=r"softplus.*\[0, 1\]"):
+    with pytest.raises(
+        ValueError,
+        match=r"softplus. link does not fit p.*\[0, 1\].*links that fit: identity, logit",
+    ):
         lk.Bernoulli(p="softplus")
     with pytest.raises(ValueError, match=r"sigma.*\(0, inf\).*got 0"):
         lk.Gaussian(sigma=0.0)

@@ -33,7 +33,7 @@ def _cases():
             if choice.link.name == "identity":
                 fn_inputs.append((name, choice.parameter.domain, i))
             else:
-                fn_inputs.append((model.raw_symbol(name).name, lk.constraints.real, i))
+                fn_inputs.append((str(model.raw_symbol(name)), lk.constraints.real, i))
         for arg, domain, position in fn_inputs:
             for value in outside(domain):
                 yield pytest.param(
@@ -50,7 +50,13 @@ def test_out_of_domain_input_is_named(model, arg, domain, position, value, rng):
     args[position][3] = value
     kw = {k: constants[k] for k in fn.constants}
     got = re.escape(repr(value))
-    expected = rf"^{arg}: expected .* in {re.escape(domain.describe())}, got {got} at index \(3,\)$"
+    # Over classes each entry is checked (in [0, 1] on the simplex); the first bad one is
+    # the first entry of row 3.
+    entries = lk.constraints.unit_interval if domain.event else domain
+    where = r"\(3, 0\)" if args[position].ndim > 1 else r"\(3,\)"
+    expected = (
+        rf"^{arg}: expected .* in {re.escape(entries.describe())}, got {got} at index {where}$"
+    )
     for call in (fn, fn.grad, fn.loss_and_grad):
         with pytest.raises(ValueError, match=expected):
             call(*args, **kw)
@@ -116,3 +122,62 @@ def test_non_numeric_input():
 def test_validate_false_skips_the_checks():
     fn = derive(lk.Gaussian()).compile()
     assert np.isnan(fn([np.nan], [0.0], validate=False))
+
+
+CE = derive(lk.Categorical()).compile()
+LOGITS = np.array([[2.0, 1.0, 0.1, -1.0, 0.0]] * 3)
+
+
+@pytest.mark.parametrize(
+    "target, message",
+    [
+        (
+            [0, 7, 1],
+            r"y: expected class indices for 5 classes in \{0, 1, ..., 4\}, got 7 at index \(1,\)",
+        ),
+        ([0, -1, 1], r"y: expected class indices for 5 classes in .*, got -1 at index \(1,\)"),
+        ([0.0, 1.5, 1.0], r"y: expected class indices .*, got 1.5 at index \(1,\)"),
+        ([0.0, np.nan, 1.0], r"y: expected class indices .*, got nan at index \(1,\)"),
+        (
+            [[1, 0, 0, 0, 0], [0.5, 0.6, -0.1, 0, 0], [0, 1, 0, 0, 0]],
+            r"y: expected .* entries in \[0, 1\], got -0.1 at index \(1, 2\)",
+        ),
+        (
+            [[1, 0, 0, 0, 0], [0.5, 0.4, 0, 0, 0], [0, 1, 0, 0, 0]],
+            r"y: expected .* rows summing to 1 over the last axis, got a row summing to 0.9 "
+            r"at index \(1,\)",
+        ),
+        ([[1, 0, 0], [0, 1, 0], [0, 0, 1]], r"y: rows of 3 classes, but z has 5 classes"),
+    ],
+    ids=["label-7", "label-neg", "label-1.5", "label-nan", "row-negative", "row-sum", "K-mismatch"],
+)
+def test_categorical_targets(target, message):
+    with pytest.raises(ValueError, match=message):
+        CE(target, LOGITS)
+
+
+def test_categorical_options_are_checked():
+    with pytest.raises(
+        ValueError,
+        match=r"class_weight: expected one weight per class, shape \(5,\), got shape \(3,\)",
+    ):
+        CE([0, 1, 2], LOGITS, class_weight=[1.0, 1.0, 1.0])
+    with pytest.raises(
+        ValueError,
+        match=r"class_weight: expected a class weight in \[0, inf\), got -1.0 at index \(2,\)",
+    ):
+        CE([0, 1, 2], LOGITS, class_weight=[1.0, 1.0, -1.0, 1.0, 1.0])
+    with pytest.raises(
+        ValueError, match=r"label_smoothing: expected a number in \[0, 1\], got 1.5"
+    ):
+        CE([0, 1, 2], LOGITS, label_smoothing=1.5)
+    with pytest.raises(
+        TypeError, match="class_weight and label_smoothing apply to targets over classes"
+    ):
+        derive(lk.Gaussian()).compile()([1.0], [1.0], label_smoothing=0.1)
+    with pytest.raises(
+        ValueError, match=r"z: expected a raw output in \(-inf, inf\), got nan at index \(1, 2\)"
+    ):
+        bad = LOGITS.copy()
+        bad[1, 2] = np.nan
+        CE([0, 1, 2], bad)

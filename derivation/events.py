@@ -1,0 +1,162 @@
+"""Algebra over a class axis of symbolic length K, for models whose target or parameters are
+vectors on the probability simplex. General rules only; nothing here names a family.
+
+* sums are distributed over additions and factors free of the summation index pulled out;
+* a target or parameter on the simplex satisfies sum_k t_k = 1, applied as an identity;
+* log sum_j exp(z_j) is named ``logsumexp(z)``;
+* a target given as a class index c is the one-hot row t_k = [k = c] (``KroneckerDelta``);
+* with K = 2 a vector output reads as one scalar (the link's ``two_classes``).
+
+>>> import sympy
+>>> from likelihoods.links import CLASSES as K, CLASS_INDEX as k
+>>> y, z = sympy.IndexedBase("y", shape=(K,)), sympy.IndexedBase("z", shape=(K,))
+>>> factor_out_of_sums(sympy.Sum(y[k] * (z[k] - sympy.Symbol("a")), (k, 0, K - 1)))
+-a*Sum(y[k], (k, 0, K - 1)) + Sum(y[k]*z[k], (k, 0, K - 1))
+"""
+
+from __future__ import annotations
+
+import sympy
+
+from likelihoods.links import CLASS_INDEX, CLASSES, COMPONENT
+
+from .functions import expand_definitions, logsumexp
+
+
+def factor_out_of_sums(expr: sympy.Expr) -> sympy.Expr:
+    """Sum(a*f(k) + b*g(k)) -> a*Sum(f(k)) + b*Sum(g(k)) for a, b free of k."""
+
+    def split(s: sympy.Sum) -> sympy.Expr:
+        body, limits = s.function, s.limits
+        indices = [limit[0] for limit in limits]
+        out = []
+        for term in sympy.Add.make_args(sympy.expand(body, power_exp=False, log=False)):
+            free, dependent = term.as_independent(*indices, as_Add=False)
+            out.append(free * sympy.Sum(dependent, *limits))
+        return sympy.Add(*out)
+
+    return expr.replace(lambda e: isinstance(e, sympy.Sum), split)
+
+
+def _is_full_sum_of(s: sympy.Expr, base: sympy.IndexedBase) -> bool:
+    if not isinstance(s, sympy.Sum) or len(s.limits) != 1:
+        return False
+    index, low, high = s.limits[0]
+    body = s.function
+    return (
+        isinstance(body, sympy.Indexed)
+        and body.base == base
+        and body.indices == (index,)
+        and low == 0
+        and high == CLASSES - 1
+    )
+
+
+def apply_simplex_identities(expr: sympy.Expr, bases: list[sympy.IndexedBase]) -> sympy.Expr:
+    """Sum_k t_k -> 1 for every ``t`` in ``bases`` (vectors on the probability simplex)."""
+    for base in bases:
+        expr = expr.replace(lambda e, b=base: _is_full_sum_of(e, b), lambda e: sympy.Integer(1))
+    return expr
+
+
+def name_logsumexp(expr: sympy.Expr) -> sympy.Expr:
+    """log(Sum_j exp(z_j)) -> logsumexp(z)."""
+
+    def matches(e: sympy.Expr) -> bool:
+        if not isinstance(e, sympy.log) or not isinstance(e.args[0], sympy.Sum):
+            return False
+        s = e.args[0]
+        index, low, high = s.limits[0]
+        body = s.function
+        return (
+            isinstance(body, sympy.exp)
+            and isinstance(body.args[0], sympy.Indexed)
+            and body.args[0].indices == (index,)
+            and (low, high) == (0, CLASSES - 1)
+        )
+
+    return expr.replace(matches, lambda e: logsumexp(e.args[0].function.args[0].base))
+
+
+def resolve_sums(expr: sympy.Expr) -> sympy.Expr:
+    """Evaluate sums of Kronecker deltas (Sum_k [k = c] f(k) = f(c)) and drop the range
+    conditions sympy attaches to them (indices are checked to lie in [0, K) at call time)."""
+    expr = expr.replace(
+        lambda e: isinstance(e, sympy.Sum) and (e.has(sympy.KroneckerDelta) or e.function == 0),
+        lambda e: e.doit(),
+    )
+    return expr.replace(
+        lambda e: isinstance(e, sympy.Piecewise) and _only_range_conditions(e),
+        lambda e: e.args[0].expr,
+    )
+
+
+def _only_range_conditions(p: sympy.Piecewise) -> bool:
+    *branches, last = p.args
+    if last.cond is not sympy.true or last.expr != 0 or len(branches) != 1:
+        return False
+    condition = branches[0].cond
+    return all(
+        isinstance(c, sympy.core.relational.Relational) for c in sympy.And.make_args(condition)
+    ) and condition.free_symbols <= {CLASSES, COMPONENT, *_integer_symbols(condition)}
+
+
+def _integer_symbols(e: sympy.Expr) -> set:
+    return {s for s in e.free_symbols if s.is_integer}
+
+
+def component_derivative(expr: sympy.Expr, output: sympy.IndexedBase) -> sympy.Expr:
+    """d expr / d output_i for the component index i."""
+    return resolve_sums(sympy.diff(expr, output[COMPONENT]))
+
+
+def derivative(expr: sympy.Expr, output) -> sympy.Expr:
+    """The gradient of ``expr`` with respect to a scalar output, or component i of it with
+    respect to a vector output."""
+    if isinstance(output, sympy.IndexedBase):
+        return component_derivative(expr, output)
+    return sympy.diff(expr, output)
+
+
+def index_target(expr: sympy.Expr, target: sympy.IndexedBase, index: sympy.Symbol) -> sympy.Expr:
+    """Substitute the one-hot row t_k = [k = index] for the target vector ``t``."""
+    expr = expr.replace(
+        lambda e: isinstance(e, sympy.Indexed) and e.base == target,
+        lambda e: sympy.KroneckerDelta(e.indices[0], index),
+    )
+    return resolve_sums(expr)
+
+
+def substitute_target(expr: sympy.Expr, target: sympy.IndexedBase, row: sympy.Expr) -> sympy.Expr:
+    """Substitute t_k -> row(k) (an expression in ``CLASS_INDEX``) for the target vector."""
+    expr = expr.replace(
+        lambda e: isinstance(e, sympy.Indexed) and e.base == target,
+        lambda e: row.xreplace({CLASS_INDEX: e.indices[0]}),
+    )
+    return resolve_sums(factor_out_of_sums(expr))
+
+
+def two_classes(
+    expr: sympy.Expr, vectors: dict[sympy.IndexedBase, tuple[sympy.Expr, sympy.Expr]]
+) -> sympy.Expr:
+    """``expr`` with K = 2 and each vector replaced by its two components."""
+    expr = expand_definitions(expr).xreplace({CLASSES: 2}).doit()
+    for base, (first, second) in vectors.items():
+        # Compared by label: with K = 2 substituted, the base's shape is (2,), not (K,).
+        expr = expr.replace(
+            lambda e, b=base: isinstance(e, sympy.Indexed) and e.base.label == b.label,
+            lambda e, pair=(first, second): pair[int(e.indices[0])],
+        )
+    return expr
+
+
+__all__ = [
+    "factor_out_of_sums",
+    "apply_simplex_identities",
+    "name_logsumexp",
+    "resolve_sums",
+    "derivative",
+    "index_target",
+    "substitute_target",
+    "two_classes",
+]

@@ -1,0 +1,94 @@
+"""The forms in which a compiled loss takes its target, and the kernels for each.
+
+A target on the real line, the integers or an interval comes one number per sample: one form,
+``"elementwise"``. A target on the probability simplex (a class label) comes in three:
+
+* ``"rows"``: a row y of K entries per sample (one-hot, or soft), used as a *target mass* u
+  that need not sum to 1, so that per-class weights and label smoothing apply to it
+  (u = w * ((1 - eps) y + eps / K)); the loss is the form without the identity sum_k y_k = 1;
+* ``"index"``: a class index c per sample, the one-hot row y_k = [k = c] substituted and the
+  sums over classes evaluated (z_c rather than sum_k y_k z_k);
+* ``"index_smoothed"``: a class index with label smoothing and class weights, the row
+  a [k = c] + v_k with a per-sample mass a = (1 - eps) w_c and a per-class v = eps w / K.
+
+Each form is differentiated with respect to every raw output (component i of a vector output)
+after the stability rules, and printed as its own NumPy module.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy
+
+from likelihoods.links import CLASS_INDEX, CLASSES
+
+from . import codegen
+from .canonical import Reduction
+from .events import derivative, index_target, substitute_target
+from .rewriting import stabilize
+
+#: Extra kernel arguments of the smoothed index form.
+INDEX_MASS = sympy.Symbol("_index_mass", nonnegative=True)
+SPREAD_MASS = sympy.IndexedBase("_spread_mass", shape=(CLASSES,), real=True)
+
+
+@dataclass(frozen=True)
+class Form:
+    """One way of passing the target: its expression and its extra kernel arguments."""
+
+    name: str
+    expression: sympy.Expr
+    target: sympy.Symbol | sympy.IndexedBase
+    extra: tuple[sympy.Symbol | sympy.IndexedBase, ...] = ()
+
+
+def target_forms(r: Reduction, nll: bool) -> dict[str, Form]:
+    """The forms of the loss (or of the full NLL) of a reduced model."""
+    y = r.target
+    if not isinstance(y, sympy.IndexedBase):
+        return {"elementwise": Form("elementwise", r.nll if nll else r.loss, y)}
+    general = r.general_nll if nll else r.general_loss
+    index = sympy.Symbol(str(y.label), integer=True, nonnegative=True)
+    row = INDEX_MASS * sympy.KroneckerDelta(CLASS_INDEX, index) + SPREAD_MASS[CLASS_INDEX]
+    return {
+        "rows": Form("rows", general, y),
+        "index": Form("index", index_target(general, y, index), index),
+        "index_smoothed": Form(
+            "index_smoothed",
+            substitute_target(general, y, row),
+            index,
+            (INDEX_MASS, SPREAD_MASS),
+        ),
+    }
+
+
+def build(
+    form: Form,
+    outputs: tuple,
+    constants: list[str],
+    header: str,
+    filename: str,
+) -> tuple[str, dict]:
+    """Stabilise, differentiate and print ``form``; return ``(source, kernels)``."""
+    prepared = stabilize(form.expression, final=False)
+    gradient = [stabilize(derivative(prepared, o)) for o in outputs]
+    value = stabilize(prepared)
+    arguments = [form.target, *outputs, *form.extra]
+    names = [str(a.label) if isinstance(a, sympy.IndexedBase) else a.name for a in arguments]
+    events = tuple(n for a, n in zip(arguments, names) if isinstance(a, sympy.IndexedBase))
+    index = form.target if form.name.startswith("index") else None
+    source = codegen.module_source(
+        names,
+        constants,
+        value,
+        gradient,
+        header=header,
+        event_args=events,
+        class_index_target=index,
+    )
+    namespace = codegen.load(source, filename)
+    return source, {k: namespace[k] for k in ("loss", "grad", "loss_and_grad")}
+
+
+__all__ = ["Form", "target_forms", "build", "INDEX_MASS", "SPREAD_MASS"]
