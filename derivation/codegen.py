@@ -72,6 +72,11 @@ def _one_minus_i1_over_i0(x):
             out[large] = numpy.polyval(_GAP_SERIES, z) / numpy.polyval(_I0_SERIES, z)
     return out
 ''',
+    "_onehot": '''
+def _onehot(index, classes, dtype):
+    """Rows with a 1 at each class index and 0 elsewhere."""
+    return (numpy.arange(classes) == index[..., None]).astype(dtype)
+''',
     "_take": '''
 def _take(values, index):
     """values[..., index] for an array of class indices (one per sample)."""
@@ -148,7 +153,7 @@ class KernelPrinter(SciPyPrinter):
     def _print_KroneckerDelta(self, expr):
         a, b = expr.args
         index = b if a in self._class_indices else a
-        return f"(numpy.arange(_K) == {index.name}[..., None])"
+        return f"_onehot({index.name}, _K, _dtype)"
 
     def _print_logsumexp(self, expr):
         return self._per_sample(f"scipy.special.logsumexp({self._print(expr.args[0])}, axis=-1)")
@@ -267,7 +272,7 @@ def kernel_source(
         signature += ", *, " + ", ".join(keyword_args)
     lines = [f"def {name}({signature}):"]
     if event_args:
-        lines.append(f"    _K = {event_args[0]}.shape[-1]")
+        lines.append(f"    _K, _dtype = {event_args[0]}.shape[-1], {event_args[0]}.dtype")
     for symbol, value in reversed(kept):
         lines.append(f"    {symbol} = {printer.print_output(value, per_class=False)}")
     printed = [printer.print_output(o, per_class=_COMPONENT in o.free_symbols) for o in outputs]

@@ -8,9 +8,11 @@ non-negative) gives ``sum(w * l) / sum(w)`` for the mean, ``sum(w * l)`` for the
 the gradient of the weighted sum), one array per raw output, shaped like it: a raw output that
 was broadcast gets its gradient summed over the broadcast axes.
 
-A target on the probability simplex (a class label) is given either as class indices, with
-fewer dimensions than the outputs over classes (usually one fewer), or as rows of K
-probabilities (one-hot or soft) on the last axis, with as many dimensions or more. Two
+A target on the probability simplex (a class label) is given either as class indices, usually
+with one dimension fewer than the outputs over classes, or as rows of K probabilities (one-hot
+or soft) on the last axis, with as many dimensions, whatever their dtype. (With outputs
+broadcast over leading axes, a target with more dimensions is rows if it is float and
+indices if it is integer.) Two
 options, named and defined as in ``torch.nn.CrossEntropyLoss``, apply to it:
 ``class_weight`` (PyTorch's ``weight``, one non-negative number per class) and
 ``label_smoothing`` (eps in [0, 1]: the target becomes (1 - eps) y + eps / K). With class
@@ -259,8 +261,9 @@ class CompiledLoss:
         (k,) = classes
         event_ndim = events[0][1].ndim
         name = self._target.name
-        # As many dimensions as the outputs over classes (or more): rows; fewer: indices.
-        if target.ndim >= event_ndim:
+        # As many dimensions as the outputs over classes: rows (as PyTorch decides); fewer:
+        # indices; more (outputs broadcast over leading axes): rows if float, else indices.
+        if target.ndim == event_ndim or (target.ndim > event_ndim and target.dtype.kind == "f"):
             form = "rows"
             if target.shape[-1] != k:
                 raise ValueError(

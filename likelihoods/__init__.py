@@ -14,7 +14,7 @@ from .categorical import Categorical
 from .gaussian import Gaussian
 from .heteroscedastic_gaussian import HeteroscedasticGaussian
 from .laplace import Laplace
-from .links import CLASS_INDEX, CLASSES, COMPONENT, DEFAULT_LINK, LINKS, Link
+from .links import CLASS_INDEX, CLASSES, COMPONENT, DEFAULT_LINK, LINKS, OTHER_INDEX, Link
 from .poisson import Poisson
 from .von_mises import VonMises
 
@@ -36,6 +36,7 @@ __all__ = [
     "CLASSES",
     "CLASS_INDEX",
     "COMPONENT",
+    "OTHER_INDEX",
     "Bernoulli",
     "Categorical",
     "Gaussian",
