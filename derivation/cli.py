@@ -11,11 +11,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-import sympy
-
 import likelihoods as lk
 
 from .derive import derive
+from .steps import equation_text
 
 FORMATS = ("text", "latex", "markdown")
 
@@ -84,6 +83,10 @@ def list_models() -> str:
     return "\n".join(lines) + "\n"
 
 
+#: Which of the seven steps the overview shows, and under what short label.
+OVERVIEW_LABELS = ("noise model", "link", "-log p", None, "loss", "gradient", None)
+
+
 def overview() -> str:
     out = [
         "derive-the-loss: a loss is the negative log-likelihood of the noise you assume.",
@@ -92,22 +95,21 @@ def overview() -> str:
     for name in lk.TOUR:
         d = derive(lk.REGISTRY[name]())
         named = d.textbook.name if d.textbook else "a loss of its own"
-        step1, step2, step3, _, _, step6, _ = d.steps
         out.append(f"{name} -> {named}")
-        out.append(f"  noise model  {sympy.sstr(step1.equations[0][1])}  (log-density)")
-        out.append(f"  link         {step2.text.removeprefix('The network predicts ')}")
-        out.append(f"  -log p       {sympy.sstr(d.nll)}")
-        out.append(f"  loss         L = {sympy.sstr(d.loss)}")
-        grads = ", ".join(
-            f"dL/d{sympy.sstr(lhs.variables[0])} = {sympy.sstr(g)}" for lhs, g in step6.equations
-        )
-        out.append(f"  gradient     {grads}")
+        for label, step in zip(OVERVIEW_LABELS, d.steps):
+            if label is None:
+                continue
+            equations = [equation_text(lhs, rhs) for lhs, rhs in step.equations]
+            if label == "link":
+                equations = [step.text.removeprefix("The network outputs ")] + equations
+            for i, line in enumerate(equations or [""]):
+                out.append(f"  {label if i == 0 else '':<12} {line}")
         out.append("")
     out.append("Every model and the loss it implies:")
     for name, cls in lk.REGISTRY.items():
         d = derive(cls())
         named = f"  ({d.textbook.name})" if d.textbook else ""
-        out.append(f"  {name:<24} L = {sympy.sstr(d.loss)}{named}")
+        out.append(f"  {name:<24} L = {equation_text(None, d.loss)}{named}")
     first, second = lk.TOUR[0], lk.TOUR[1]
     predictable = _predictable(first)
     out += [

@@ -37,16 +37,8 @@ import numpy as np
 
 from likelihoods.constraints import Domain, nonnegative, real
 
-from .validation import (
-    as_array,
-    broadcast_shape,
-    check_class_index,
-    check_domain,
-    check_rows,
-    check_weight,
-)
-
-REDUCTIONS = ("mean", "sum", "none")
+from .runtime import REDUCTIONS, Call, prepare
+from .validation import as_array, check_class_index, check_domain, check_rows
 
 
 @dataclass(frozen=True)
@@ -140,11 +132,9 @@ class CompiledLoss:
         label_smoothing: float = 0.0,
         **constants,
     ):
-        call = self._prepare(
+        return self._prepare(
             y, outputs, constants, reduction, weight, validate, class_weight, label_smoothing
-        )
-        (values,) = call.run("loss")
-        return call.reduce(values)
+        ).loss()
 
     def grad(
         self,
@@ -158,10 +148,9 @@ class CompiledLoss:
         **constants,
     ) -> tuple[np.ndarray, ...]:
         """Gradient of the reduced loss with respect to each raw output."""
-        call = self._prepare(
+        return self._prepare(
             y, outputs, constants, reduction, weight, validate, class_weight, label_smoothing
-        )
-        return call.backward(call.run("grad"))
+        ).grad()
 
     def loss_and_grad(
         self,
@@ -175,18 +164,14 @@ class CompiledLoss:
         **constants,
     ):
         """``(loss, grad)`` from one pass over the shared subexpressions."""
-        call = self._prepare(
+        return self._prepare(
             y, outputs, constants, reduction, weight, validate, class_weight, label_smoothing
-        )
-        values, *grads = call.run("loss_and_grad")
-        return call.reduce(values), call.backward(grads)
+        ).loss_and_grad()
 
     # --- argument handling --------------------------------------------------------------
     def _prepare(
         self, y, outputs, constants, reduction, weight, validate, class_weight, label_smoothing
-    ) -> _Call:
-        if reduction not in REDUCTIONS:
-            raise ValueError(f"reduction: expected one of {REDUCTIONS}, got {reduction!r}")
+    ) -> Call:
         if len(outputs) != len(self._inputs):
             raise TypeError(
                 f"expected {len(self._inputs)} raw output(s) ({', '.join(self.inputs)}) after "
@@ -204,257 +189,69 @@ class CompiledLoss:
                 f"missing keyword argument {missing[0]!r}: the fixed parameter is symbolic, "
                 f"give its value"
             )
-        target = as_array(self._target.name, y)
-        outs = [as_array(spec.name, value) for spec, value in zip(self._inputs, outputs)]
-        fixed = [as_array(c.name, constants[c.name]) for c in self._constants]
-        dtype = _result_dtype(
-            [y, *outputs, *(constants[c.name] for c in self._constants)], [target, *outs, *fixed]
-        )
-        if self._target.domain.event:
-            return self._prepare_classes(
-                target,
-                outs,
-                fixed,
-                dtype,
-                reduction,
-                weight,
-                validate,
-                class_weight,
-                label_smoothing,
-            )
-        if class_weight is not None or label_smoothing:
-            raise TypeError(
-                "class_weight and label_smoothing apply to targets over classes; "
-                f"{self._target.what} is one number per sample"
-            )
         specs = (self._target, *self._inputs, *self._constants)
-        arrays = [target, *outs, *fixed]
-        shape = broadcast_shape([(spec.name, a) for spec, a in zip(specs, arrays)])
-        if validate:
-            for spec, array in zip(specs, arrays):
+        for spec, value in zip(specs, (y, *outputs, *(constants[c.name] for c in self._constants))):
+            as_array(spec.name, value)  # real numbers only, or a ValueError naming the argument
+        over_classes = tuple(spec.domain.event for spec in self._inputs)
+        kernels = {form: _Lazy(self, form) for form in self.forms}
+        return prepare(
+            kernels,
+            [spec.name for spec in specs],
+            y,
+            outputs,
+            {c.name: constants[c.name] for c in self._constants},
+            over_classes,
+            reduction,
+            weight,
+            class_weight,
+            label_smoothing,
+            check=_Checker(specs) if validate else _check_weight_only,
+        )
+
+
+class _Lazy:
+    """The kernels of one target form, built on first use."""
+
+    def __init__(self, loss: CompiledLoss, form: str) -> None:
+        self._loss, self._name = loss, form
+
+    def __getitem__(self, kernel: str):
+        return self._loss._form(self._name)[1][kernel]
+
+
+class _Checker:
+    """The ``check`` hook of :func:`derivation.runtime.prepare`: domains, NaN and inf."""
+
+    def __init__(self, specs: tuple[Argument, ...]) -> None:
+        self._specs = specs
+
+    def __call__(self, what: str, arrays, classes) -> None:
+        if what == "weight":
+            check_domain("weight", arrays[0], nonnegative, "a sample weight")
+            return
+        if what == "class_weight":
+            check_domain("class_weight", arrays[0], nonnegative, "a class weight")
+            return
+        target_spec, *rest = self._specs
+        for spec, array in zip(rest, arrays[1:]):
+            if spec.domain.event and spec.domain.lower == -math.inf:
+                check_domain(spec.name, array, real, spec.what)
+            elif spec.domain.event:
+                check_rows(spec.name, array, spec.what)
+            else:
                 check_domain(spec.name, array, spec.domain, spec.what)
-        w = _weight(weight, shape, dtype)
-        arrays = [a.astype(dtype, copy=False) for a in arrays]
-        n = 1 + len(self._inputs)
-        return _Call(
-            kernels=self._form("elementwise")[1],
-            arguments=arrays[:n],
-            keywords={c.name: a for c, a in zip(self._constants, arrays[n:])},
-            output_shapes=[a.shape for a in outs],
-            shape=shape,
-            dtype=dtype,
-            reduction=reduction,
-            weight=w,
-        )
-
-    def _prepare_classes(
-        self, target, outs, fixed, dtype, reduction, weight, validate, class_weight, label_smoothing
-    ) -> _Call:
-        events = [(spec, a) for spec, a in zip(self._inputs, outs) if spec.domain.event]
-        for spec, a in events:
-            if a.ndim == 0:
-                raise ValueError(f"{spec.name}: expected a last axis over classes, got a scalar")
-        classes = {a.shape[-1] for _, a in events}
-        if len(classes) != 1:
-            sizes = ", ".join(f"{spec.name} {a.shape[-1]}" for spec, a in events)
-            raise ValueError(f"the outputs disagree on the number of classes: {sizes}")
-        (k,) = classes
-        event_ndim = events[0][1].ndim
-        name = self._target.name
-        # As many dimensions as the outputs over classes: rows (as PyTorch decides); fewer:
-        # indices; more (outputs broadcast over leading axes): rows if float, else indices.
-        if target.ndim == event_ndim or (target.ndim > event_ndim and target.dtype.kind == "f"):
-            form = "rows"
-            if target.shape[-1] != k:
-                raise ValueError(
-                    f"{name}: rows of {target.shape[-1]} classes, but {events[0][0].name} has "
-                    f"{k} classes (last axis)"
-                )
-            target_batch = target.shape[:-1]
+        if what == "rows":
+            check_rows(target_spec.name, arrays[0], target_spec.what)
+        elif what == "index":
+            check_class_index(target_spec.name, arrays[0], classes)
         else:
-            form = "index"
-            target_batch = target.shape
-        named = [(name, np.empty(target_batch, np.bool_))]
-        for spec, a in zip(self._inputs, outs):
-            named.append((spec.name, np.empty(a.shape[:-1] if spec.domain.event else a.shape)))
-        named += [(c.name, a) for c, a in zip(self._constants, fixed)]
-        shape = broadcast_shape(named)
-        if validate:
-            for spec, a in zip(self._inputs, outs):
-                if spec.domain.event:
-                    if spec.domain.lower == -math.inf:
-                        check_domain(spec.name, a, real, spec.what)
-                    else:
-                        check_rows(spec.name, a, spec.what)
-                else:
-                    check_domain(spec.name, a, spec.domain, spec.what)
-            for c, a in zip(self._constants, fixed):
-                check_domain(c.name, a, c.domain, c.what)
-            if form == "rows":
-                check_rows(name, target, self._target.what)
-            else:
-                check_class_index(name, target, k)
-        if form == "index" and target.dtype.kind != "i":
-            target = target.astype(np.intp)
-        w_class = None
-        if class_weight is not None:
-            w_class = as_array("class_weight", class_weight)
-            if w_class.shape != (k,):
-                raise ValueError(
-                    f"class_weight: expected one weight per class, shape ({k},), got shape "
-                    f"{w_class.shape}"
-                )
-            check_domain("class_weight", w_class, nonnegative, "a class weight")
-            w_class = w_class.astype(dtype, copy=False)
-        eps = _label_smoothing(label_smoothing)
-        w = _weight(weight, shape, dtype)
-        outs_cast = [
-            np.broadcast_to(a.astype(dtype, copy=False), (*shape, k))
-            if spec.domain.event
-            else a.astype(dtype, copy=False)
-            for spec, a in zip(self._inputs, outs)
-        ]
-        keywords = {c.name: a.astype(dtype, copy=False) for c, a in zip(self._constants, fixed)}
-        normalizer = None
-        if form == "rows":
-            mass = target.astype(dtype, copy=False)
-            if eps:
-                mass = (1 - eps) * mass + eps / k
-            if w_class is not None:
-                mass = mass * w_class
-            arguments = [mass, *outs_cast]
-        else:
-            index = np.broadcast_to(target, shape)
-            picked = w_class[index] if w_class is not None else None
-            if eps:
-                form = "index_smoothed"
-                spread = np.full(k, eps / k, dtype) if w_class is None else eps / k * w_class
-                head = (1 - eps) * (picked if picked is not None else np.ones(shape, dtype))
-                arguments = [index, *outs_cast, head.astype(dtype, copy=False), spread]
-                if picked is not None:
-                    normalizer = picked if w is None else picked * w
-            else:
-                arguments = [index, *outs_cast]
-                if picked is not None:
-                    w = picked if w is None else picked * w
-        return _Call(
-            kernels=self._form(form)[1],
-            arguments=arguments,
-            keywords=keywords,
-            output_shapes=[a.shape for a in outs],
-            shape=shape,
-            dtype=dtype,
-            reduction=reduction,
-            weight=w,
-            normalizer=normalizer,
-        )
+            check_domain(target_spec.name, arrays[0], target_spec.domain, target_spec.what)
 
 
-@dataclass
-class _Call:
-    kernels: dict[str, Callable]
-    arguments: list[np.ndarray]
-    keywords: dict[str, np.ndarray]
-    output_shapes: list[tuple[int, ...]]
-    shape: tuple[int, ...]  # of the per-sample loss
-    dtype: np.dtype
-    reduction: str
-    weight: np.ndarray | None
-    normalizer: np.ndarray | None = None  # per-sample weights the mean divides by, if not weight
-
-    def run(self, kernel: str) -> tuple:
-        with np.errstate(all="ignore"):  # overflow to inf is a result here, not an accident
-            return self.kernels[kernel](*self.arguments, **self.keywords)
-
-    def reduce(self, values) -> np.ndarray:
-        values = np.asarray(values, dtype=self.dtype)
-        if values.shape != self.shape:
-            values = np.broadcast_to(values, self.shape)
-        w = self.weight
-        if self.reduction == "none":
-            out = values if w is None else values * w
-            return self._owned(out)
-        if w is not None:
-            values = values * w
-        total = values.sum(dtype=self.dtype)
-        if self.reduction == "sum":
-            return total
-        count = self._count()
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return self.dtype.type(total / count) if count else self.dtype.type(np.nan)
-
-    def _count(self):
-        """What the mean divides by: the number of samples, or the summed weights."""
-        scale = self.normalizer if self.normalizer is not None else self.weight
-        if scale is None:
-            return int(np.prod(self.shape))
-        return np.broadcast_to(scale, self.shape).sum(dtype=self.dtype)
-
-    def backward(self, grads) -> tuple[np.ndarray, ...]:
-        factor = self._factor()
-        out = []
-        for g, shape in zip(grads, self.output_shapes):
-            g = np.asarray(g, dtype=self.dtype)
-            full = (
-                self.shape + g.shape[len(self.shape) :] if g.ndim > len(self.shape) else self.shape
-            )
-            if factor is not None:
-                scale = np.asarray(factor)
-                g = g * (scale[..., None] if g.ndim > len(self.shape) and scale.ndim else scale)
-            if g.shape != full:
-                g = np.broadcast_to(g, full)
-            out.append(self._owned(_sum_to_shape(g, shape)))
-        return tuple(out)
-
-    def _owned(self, g: np.ndarray) -> np.ndarray:
-        """``g``, or a copy of it if it is read-only or shares memory with an argument."""
-        if g.flags.writeable and not any(np.may_share_memory(g, a) for a in self.arguments):
-            return g
-        return np.array(g)
-
-    def _factor(self):
-        w = self.weight
-        if self.reduction != "mean":
-            return w
-        count = self._count()
-        with np.errstate(invalid="ignore", divide="ignore"):
-            if w is None:
-                return self.dtype.type(1.0 / count) if count else None
-            return (w / count).astype(self.dtype, copy=False)
-
-
-def _weight(weight, shape, dtype) -> np.ndarray | None:
-    if weight is None:
-        return None
-    w = as_array("weight", weight)
-    check_weight(w, shape)
-    return w.astype(dtype, copy=False)
-
-
-def _label_smoothing(value) -> float:
-    eps = float(value)
-    if not 0.0 <= eps <= 1.0:
-        raise ValueError(f"label_smoothing: expected a number in [0, 1], got {value!r}")
-    return eps
-
-
-def _sum_to_shape(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """Sum ``g`` over the axes along which an array of ``shape`` was broadcast."""
-    if g.shape != shape:
-        lead = g.ndim - len(shape)
-        axes = tuple(range(lead)) + tuple(
-            lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1
-        )
-        g = g.sum(axis=axes, keepdims=True).reshape(shape) if axes else g.reshape(shape)
-    return g
-
-
-def _result_dtype(raw: Sequence[object], arrays: Sequence[np.ndarray]) -> np.dtype:
-    """float32 if the float arrays are float32 (Python numbers do not promote), else float64."""
-    floats = [a for r, a in zip(raw, arrays) if a.dtype.kind == "f" and not isinstance(r, float)]
-    if floats and np.result_type(*floats).itemsize <= 4:
-        return np.dtype(np.float32)
-    return np.dtype(np.float64)
+def _check_weight_only(what: str, arrays, classes) -> None:
+    """With ``validate=False``, a weight is still checked: it is not the data's to skip."""
+    if what in ("weight", "class_weight"):
+        _Checker(())(what, arrays, classes)
 
 
 __all__ = ["CompiledLoss", "Argument", "REDUCTIONS"]

@@ -118,8 +118,10 @@ class Derivation:
     def __repr__(self) -> str:
         return f"<Derivation of {self.model!r}: loss {sympy.sstr(self.loss)}>"
 
-    def to_latex(self) -> str:
-        return render_latex(self.title, self.steps)
+    def to_latex(self, standalone: bool = False) -> str:
+        """The steps as LaTeX (align* environments, amsmath); ``standalone`` gives a whole
+        document."""
+        return render_latex(self.title, self.steps, standalone=standalone)
 
     def to_markdown(self) -> str:
         return render_markdown(self.title, self.steps)

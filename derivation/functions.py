@@ -33,6 +33,15 @@ class _Named(sympy.Function):
     def _eval_is_real(self):
         return all(a.is_real for a in self.args) or None
 
+    def _latex(self, printer, exp=None):
+        body = (
+            self._latex_body(printer)
+            if hasattr(self, "_latex_body")
+            else r"\operatorname{%s}\left(%s\right)"
+            % (type(self).__name__.replace("_", r"\_"), ", ".join(map(printer._print, self.args)))
+        )
+        return r"\left(%s\right)^{%s}" % (body, exp) if exp else body
+
 
 class softplus(_Named):
     r"""softplus(x) = log(1 + e^x), evaluated as ``numpy.logaddexp(0, x)``."""
@@ -49,7 +58,7 @@ class softplus(_Named):
     def _eval_is_positive(self):
         return self.args[0].is_real or None
 
-    def _latex(self, printer):
+    def _latex_body(self, printer):
         return r"\operatorname{softplus}\left(%s\right)" % printer._print(self.args[0])
 
 
@@ -70,7 +79,7 @@ class expit(_Named):
     def _eval_is_positive(self):
         return self.args[0].is_real or None
 
-    def _latex(self, printer):
+    def _latex_body(self, printer):
         return r"\sigma\left(%s\right)" % printer._print(self.args[0])
 
 
@@ -87,7 +96,7 @@ class xlogy(_Named):
         x, y = self.args
         return sympy.log(y) if argindex == 1 else xdivy(x, y)
 
-    def _latex(self, printer):
+    def _latex_body(self, printer):
         x, y = (printer._print(a) for a in self.args)
         return r"%s \log\left(%s\right)" % (printer.parenthesize(self.args[0], 50), y)
 
@@ -105,7 +114,7 @@ class xlog1py(_Named):
         x, y = self.args
         return log1p(y) if argindex == 1 else xdivy(x, 1 + y)
 
-    def _latex(self, printer):
+    def _latex_body(self, printer):
         y = printer._print(1 + self.args[1])
         return r"%s \log\left(%s\right)" % (printer.parenthesize(self.args[0], 50), y)
 
@@ -140,7 +149,7 @@ class gammaln(_Named):
     def fdiff(self, argindex=1):
         return sympy.polygamma(0, self.args[0])
 
-    def _latex(self, printer):
+    def _latex_body(self, printer):
         return r"\log\Gamma\left(%s\right)" % printer._print(self.args[0])
 
 
@@ -158,7 +167,7 @@ class log_i0e(_Named):
         # d/dx log I0(x) = I1(x)/I0(x), odd in x; minus sign(x) from the scaling.
         return -sympy.sign(x) * one_minus_i1_over_i0(sympy.Abs(x))
 
-    def _latex(self, printer):
+    def _latex_body(self, printer):
         x = printer._print(self.args[0])
         return r"\log\left(I_0\left(%s\right) e^{-\left|%s\right|}\right)" % (x, x)
 
@@ -179,7 +188,7 @@ class one_minus_i1_over_i0(_Named):
         # (I1/I0)' = 1 - (I1/I0)/x - (I1/I0)^2
         return -(1 - ratio / x - ratio**2)
 
-    def _latex(self, printer):
+    def _latex_body(self, printer):
         x = printer._print(self.args[0])
         return r"\left(1 - \frac{I_1\left(%s\right)}{I_0\left(%s\right)}\right)" % (x, x)
 
@@ -207,7 +216,7 @@ class logsumexp(_OverClasses):
             return softmax(z, s.indices[0])
         return sympy.S.Zero
 
-    def _latex(self, printer):
+    def _latex_body(self, printer):
         return r"\operatorname{logsumexp}\left(%s\right)" % printer._print(self.args[0])
 
 
@@ -224,7 +233,7 @@ class softmax(_Named):
     def _eval_is_positive(self):
         return True
 
-    def _latex(self, printer):
+    def _latex_body(self, printer):
         z, i = (printer._print(a) for a in self.args)
         return r"\operatorname{softmax}\left(%s\right)_{%s}" % (z, i)
 

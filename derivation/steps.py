@@ -2,6 +2,8 @@
 
 Each :class:`Step` has a title, one or two sentences and a list of equations ``lhs = rhs``;
 :func:`render_text`, :func:`render_latex` and :func:`render_markdown` print a list of steps.
+The sentences are assembled from what the engine found (which link, which terms were dropped,
+which textbook loss came out), never from a family's name.
 """
 
 from __future__ import annotations
@@ -9,20 +11,37 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sympy
+from sympy.printing.str import StrPrinter
 
 from likelihoods import NoiseModel
-from likelihoods.links import COMPONENT
+from likelihoods.links import CLASS_INDEX, COMPONENT
 
 from .canonical import Reduction
 
 
 @dataclass(frozen=True)
+class Label:
+    """The left-hand side of an equation that is not a sympy expression, in both spellings."""
+
+    text: str
+    latex: str
+
+
+@dataclass(frozen=True)
 class Step:
-    """One step of a derivation: ``equations`` is a tuple of ``(lhs, rhs)`` sympy pairs."""
+    """One step of a derivation: ``equations`` is a tuple of ``(lhs, rhs)`` pairs, ``lhs`` a
+    :class:`Label` or a sympy expression."""
 
     title: str
     text: str
-    equations: tuple[tuple[sympy.Basic, sympy.Basic], ...] = ()
+    equations: tuple[tuple[Label | sympy.Basic, sympy.Basic], ...] = ()
+
+
+POINT_PREDICTIONS = {
+    "mean": "the mean",
+    "median": "the median",
+    "mode": "the mode (the most probable value)",
+}
 
 
 def build_steps(
@@ -33,130 +52,193 @@ def build_steps(
     two_classes=None,
 ) -> tuple[Step, ...]:
     """The seven steps for ``model`` from its reduction ``r`` and gradient."""
-    y = r.target
-    params = [model.parameter_symbol(n) for n in model.choices]
-    given = sympy.Symbol(", ".join(p.name for p in params))
-    p_of_y = sympy.Function("p")(y, given)
-    support = model.target.support.describe()
+    names = list(model.choices)
+    given_text = ", ".join(names)
+    given_latex = ", ".join(sympy.latex(model.parameter_symbol(n)) for n in names)
+    y = model.target.name
+    log_p = Label(f"log p({y} | {given_text})", rf"\log p({y} \mid {given_latex})")
+    minus_log_p = Label(f"-log p({y} | {given_text})", rf"-\log p({y} \mid {given_latex})")
+
+    support = model.target.support
+    if support.event:
+        where = (
+            "a class label among K classes, written as a row on the probability simplex "
+            "(one-hot, or soft: entries in [0, 1] summing to 1)"
+        )
+    else:
+        where = f"a value in {support.describe()}"
     steps = [
         Step(
             "1. Noise model",
-            f"{model.name}: the target {y} takes values in {support}; its log-density is",
-            ((sympy.log(p_of_y), r.log_density),),
-        ),
+            f"{model.name}: the target {y} is {where}. Its "
+            f"log-{'mass' if support.integer or support.event else 'density'} given the "
+            f"parameters {given_text}:",
+            ((log_p, r.log_density),),
+        )
     ]
 
-    link_eqs, link_text = [], []
+    said, equations = [], []
     for name, choice in model.choices.items():
         symbol = model.parameter_symbol(name)
         if choice.predicted:
             raw = model.raw_symbol(name)
-            if choice.link.name != "identity":
-                link_eqs.append((symbol, r.parameters[name]))
-            link_text.append(f"{name} from raw output {raw} ({choice.link.name} link)")
+            if choice.link.name == "identity":
+                said.append(f"{name} directly (identity link)")
+            else:
+                said.append(
+                    f"{raw}, any real number{'s' if choice.link.event else ''}, "
+                    f"mapped to {name} by the {choice.link.name} link"
+                )
+                lhs = symbol[CLASS_INDEX] if choice.link.event else symbol
+                equations.append((lhs, r.parameters[name]))
+        elif choice.value == symbol:
+            said.append(f"nothing for {name}, a fixed constant")
         else:
-            link_text.append(
-                f"{name} fixed" + ("" if choice.value == symbol else f" at {choice.value}")
-            )
-            if choice.value != symbol:
-                link_eqs.append((symbol, choice.value))
-    steps.append(
-        Step(
-            "2. Link",
-            "The network predicts " + "; ".join(link_text) + ".",
-            tuple(link_eqs),
-        )
+            said.append(f"nothing for {name}, fixed at {_text(choice.value)}")
+            equations.append((symbol, choice.value))
+    steps.append(Step("2. Link", "The network outputs " + "; ".join(said) + ".", tuple(equations)))
+
+    identities = (
+        " The target row sums to 1 (sum_k y_k = 1), which is used."
+        if r.simplex and r.general_nll != r.nll
+        else ""
     )
-    nll_symbol = sympy.Symbol("-log p")
     steps.append(
         Step(
             "3. Negative log-likelihood",
-            "Substitute the parameters, negate, and expand the logarithms:",
-            ((nll_symbol, r.nll),),
+            "Substitute the link into the log-density, negate it, and expand the logarithms of "
+            f"products and quotients into sums.{identities}",
+            ((minus_log_p, r.nll),),
         )
     )
-    loss_symbol = sympy.Symbol("L")
-    dropped = []
+
+    dropped, equations = [], []
     if r.constant != 0:
-        dropped.append(f"the additive term C = {sympy.sstr(r.constant)}, free of the raw outputs")
+        dropped.append(
+            "the term C contains no raw output, so it shifts every sample's loss by an amount "
+            "the network cannot change"
+        )
+        equations.append((sympy.Symbol("C"), r.constant))
     if r.scale != 1:
         dropped.append(
-            f"the positive factor s = {sympy.sstr(r.scale)}, free of the outputs and the target"
+            "the factor s is positive and contains neither the raw outputs nor the target, so "
+            "it rescales every sample alike"
         )
-    steps.append(
-        Step(
-            "4. Drop constants",
-            (
-                ("Dropped " + " and ".join(dropped) + ". " if dropped else "Nothing to drop. ")
-                + "Neither moves the minimiser over the raw outputs: -log p = s L + C."
-            ),
-            tuple(
-                eq
-                for eq in ((sympy.Symbol("C"), r.constant), (sympy.Symbol("s"), r.scale))
-                if eq[1] not in (0, 1)
-            ),
+        equations.append((sympy.Symbol("s"), r.scale))
+    if dropped:
+        text = (
+            "Write -log p = s L + C: "
+            + "; ".join(dropped)
+            + ". Neither moves the minimiser, so both are dropped."
         )
-    )
-    loss_text = (
-        f"The per-sample loss{': ' + loss_name if loss_name else ''}; the training loss is "
-        "its mean over the samples."
-    )
-    loss_equations = [(loss_symbol, r.loss)]
+    else:
+        text = "Every term depends on the raw outputs and there is no constant factor: L is -log p."
+    steps.append(Step("4. Drop constants", text, tuple(equations)))
+
+    loss_text = "The per-sample loss"
+    loss_text += f" is the {loss_name}" if loss_name else " has no common textbook name"
+    loss_text += "; the training loss is its mean over the samples."
+    loss_equations = [(sympy.Symbol("L"), r.loss)]
     if two_classes is not None:
-        named = f": {two_classes.textbook.name}" if two_classes.textbook else ""
+        named = f": the {two_classes.textbook.name}" if two_classes.textbook else ""
         loss_text += (
-            f" With K = 2 classes and a class index {two_classes.target} in {{0, 1}}, where "
-            f"{two_classes.note}, it reads as below{named}."
+            f" With K = 2 classes, a class index {two_classes.target} in {{0, 1}} and "
+            f"{two_classes.note}, it reads L2 below{named}."
         )
-        loss_equations.append((sympy.Symbol("L_{K=2}"), two_classes.loss))
+        loss_equations.append((Label("L2", "L_{K=2}"), two_classes.loss))
     steps.append(Step("5. Loss", loss_text, tuple(loss_equations)))
+
     steps.append(
         Step(
             "6. Gradient",
-            "With respect to each raw output:",
-            tuple(
-                (sympy.Derivative(loss_symbol, _component(o)), g)
-                for o, g in zip(r.outputs, gradient)
-            ),
+            "Differentiate L with respect to each raw output"
+            + (" (component i of a vector)" if any(_is_vector(o) for o in r.outputs) else "")
+            + ":",
+            tuple((_partial(o), g) for o, g in zip(r.outputs, gradient)),
         )
     )
-    prediction = model.point_prediction(**dict(zip(model.choices, params)))
+
+    prediction = model.point_prediction(**{n: model.parameter_symbol(n) for n in names})
     steps.append(
         Step(
             "7. Inference",
-            f"The point prediction is the {model.prediction} of the fitted distribution; the "
-            "whole distribution, with the fitted parameters, is available as well.",
-            ((sympy.Symbol("y_hat"), prediction),),
+            f"The point prediction is {POINT_PREDICTIONS.get(model.prediction, model.prediction)}"
+            f" of the predicted distribution. The whole distribution p({y} | {given_text}) is "
+            "there too, for intervals, sampling, or decisions under other costs.",
+            ((Label(f"{y}_hat", rf"\hat{{{y}}}"), prediction),),
         )
     )
     return tuple(steps)
 
 
-def _component(output):
-    """The variable a gradient is taken with respect to: z_i for a vector output z."""
-    return output[COMPONENT] if isinstance(output, sympy.IndexedBase) else output
+def _is_vector(output) -> bool:
+    return isinstance(output, sympy.IndexedBase)
+
+
+def _partial(output) -> Label:
+    variable = output[COMPONENT] if _is_vector(output) else output
+    return Label(
+        f"dL/d{_text(variable)}", r"\frac{\partial L}{\partial %s}" % sympy.latex(variable)
+    )
+
+
+class _TextPrinter(StrPrinter):
+    """sympy's str form, with conditionals written as words."""
+
+    def _print_Piecewise(self, expr):
+        parts = [
+            f"{self._print(e)} if {self._print(c)}" for e, c in expr.args if c is not sympy.true
+        ]
+        rest = [self._print(e) for e, c in expr.args if c is sympy.true]
+        return ", ".join(parts) + (f", else {rest[0]}" if rest else "")
+
+
+def _text(expr) -> str:
+    return expr.text if isinstance(expr, Label) else _TextPrinter().doprint(expr)
+
+
+def _latex(expr) -> str:
+    return expr.latex if isinstance(expr, Label) else sympy.latex(expr)
+
+
+def equation_text(lhs, rhs) -> str:
+    """``lhs = rhs`` in plain text (just ``rhs`` when ``lhs`` is None)."""
+    return _text(rhs) if lhs is None else f"{_text(lhs)} = {_text(rhs)}"
 
 
 def render_text(title: str, steps: tuple[Step, ...]) -> str:
     lines = [title, "=" * len(title)]
     for step in steps:
-        lines += ["", step.title, "   " + step.text]
+        lines += ["", step.title, *_wrap(step.text, "   ")]
         for lhs, rhs in step.equations:
-            lines.append(f"       {sympy.sstr(lhs)} = {sympy.sstr(rhs)}")
+            lines.append(f"       {equation_text(lhs, rhs)}")
     return "\n".join(lines) + "\n"
 
 
+def _wrap(text: str, indent: str, width: int = 92) -> list[str]:
+    import textwrap
+
+    return textwrap.wrap(text, width, initial_indent=indent, subsequent_indent=indent)
+
+
 def _latex_lines(step: Step) -> list[str]:
-    return [f"{sympy.latex(lhs)} &= {sympy.latex(rhs)}" for lhs, rhs in step.equations]
+    return [f"{_latex(lhs)} &= {_latex(rhs)}" for lhs, rhs in step.equations]
 
 
-def render_latex(title: str, steps: tuple[Step, ...]) -> str:
-    out = [f"% {title}"]
+def render_latex(title: str, steps: tuple[Step, ...], standalone: bool = False) -> str:
+    """LaTeX (needs amsmath): a fragment, or with ``standalone`` a whole document."""
+    out = [r"\subsection*{%s}" % _escape(title)]
     for step in steps:
-        out.append(r"\paragraph{%s} %s" % (step.title, _escape(step.text)))
+        out.append(r"\paragraph{%s} %s" % (_escape(step.title), _escape(step.text)))
         if step.equations:
             out.append("\\begin{align*}\n" + " \\\\\n".join(_latex_lines(step)) + "\n\\end{align*}")
-    return "\n".join(out) + "\n"
+    body = "\n".join(out) + "\n"
+    if not standalone:
+        return body
+    return (
+        "\\documentclass{article}\n\\usepackage{amsmath}\n\\usepackage[margin=2cm]{geometry}\n"
+        "\\begin{document}\n" + body + "\\end{document}\n"
+    )
 
 
 def render_markdown(title: str, steps: tuple[Step, ...]) -> str:
@@ -169,9 +251,17 @@ def render_markdown(title: str, steps: tuple[Step, ...]) -> str:
 
 
 def _escape(text: str) -> str:
-    for char in "_%&#":
+    for char in "\\_%&#{}":
         text = text.replace(char, "\\" + char)
-    return text
+    return text.replace("|", r"$|$")
 
 
-__all__ = ["Step", "build_steps", "render_text", "render_latex", "render_markdown"]
+__all__ = [
+    "Step",
+    "Label",
+    "build_steps",
+    "equation_text",
+    "render_text",
+    "render_latex",
+    "render_markdown",
+]

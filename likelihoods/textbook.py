@@ -80,13 +80,13 @@ TEXTBOOK_LOSSES: tuple[NamedLoss, ...] = (
         vector=True,
     ),
     NamedLoss(
-        "Gaussian negative log-likelihood, times 2 (log-scale input)",
-        "2 * torch.nn.GaussianNLLLoss with var = exp(2 v)",
+        "Gaussian negative log-likelihood",
+        "twice torch.nn.GaussianNLLLoss, with var = exp(2 v)",
         lambda t, u, v: 2 * v + (t - u) ** 2 * sympy.exp(-2 * v),
     ),
     NamedLoss(
-        "Gaussian negative log-likelihood, times 2",
-        "2 * torch.nn.GaussianNLLLoss with var = v**2",
+        "Gaussian negative log-likelihood",
+        "twice torch.nn.GaussianNLLLoss, with var = v**2",
         lambda t, u, v: 2 * sympy.log(v) + (t - u) ** 2 / v**2,
     ),
 )

@@ -1,0 +1,280 @@
+"""What a compiled loss does around its generated kernels: arrays and dtypes, broadcasting,
+target forms, class weights and label smoothing, reductions, and gradients of the reduced loss.
+
+Only numpy is imported, so this module's source is copied verbatim into the standalone modules
+that :meth:`derivation.Derivation.to_python` writes. Checking values against their domains is
+not done here (see :mod:`derivation.validation`); ``prepare`` calls a ``check`` hook for that.
+
+Conventions follow PyTorch: ``"mean"`` averages the per-sample losses, ``"sum"`` adds them,
+``"none"`` returns them; a ``weight`` gives ``sum(w l) / sum(w)`` for the mean. Gradients are
+those of the reduced loss, one per raw output, summed over the axes it was broadcast along.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy
+
+REDUCTIONS = ("mean", "sum", "none")
+
+
+def result_dtype(values, arrays) -> numpy.dtype:
+    """float32 if the float arrays are float32 (Python floats do not promote), else float64."""
+    floats = [a for v, a in zip(values, arrays) if a.dtype.kind == "f" and not isinstance(v, float)]
+    if floats and numpy.result_type(*floats).itemsize <= 4:
+        return numpy.dtype(numpy.float32)
+    return numpy.dtype(numpy.float64)
+
+
+def broadcast(named) -> tuple[int, ...]:
+    """The common shape of ``(name, shape)`` pairs, or a ValueError listing them all."""
+    try:
+        return numpy.broadcast_shapes(*(shape for _, shape in named))
+    except ValueError:
+        shapes = ", ".join(f"{name} {shape}" for name, shape in named)
+        raise ValueError(f"shapes do not broadcast together: {shapes}") from None
+
+
+def target_form(target: numpy.ndarray, class_ndim: int) -> str:
+    """How a class target was given: ``"rows"`` with as many dimensions as the outputs over
+    classes (as PyTorch decides; whatever the dtype), ``"index"`` with fewer; with more (the
+    outputs broadcast over leading axes), rows if float and indices otherwise."""
+    if target.ndim == class_ndim or (target.ndim > class_ndim and target.dtype.kind == "f"):
+        return "rows"
+    return "index"
+
+
+def prepare(
+    kernels,
+    names,
+    target,
+    outputs,
+    constants,
+    over_classes,
+    reduction="mean",
+    weight=None,
+    class_weight=None,
+    label_smoothing=0.0,
+    check=None,
+) -> Call:
+    """Turn the arguments of a loss call into a :class:`Call`.
+
+    ``kernels`` maps a target form to its ``loss``/``grad``/``loss_and_grad`` kernels;
+    ``names`` are the target's, the outputs' and the constants' names (for messages);
+    ``over_classes`` flags the outputs that have a last axis over classes. ``check(form,
+    arrays, classes)`` may raise on invalid values before anything is computed.
+    """
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"reduction: expected one of {REDUCTIONS}, got {reduction!r}")
+    raw = [target, *outputs, *constants.values()]
+    arrays = [numpy.asarray(v) for v in raw]
+    dtype = result_dtype(raw, arrays)
+    target, outs, fixed = arrays[0], arrays[1 : 1 + len(outputs)], arrays[1 + len(outputs) :]
+    keywords = dict(zip(constants, (a.astype(dtype, copy=False) for a in fixed)))
+    if not any(over_classes):
+        if class_weight is not None or label_smoothing:
+            raise TypeError(
+                "class_weight and label_smoothing apply to targets over classes; this target "
+                "is one number per sample"
+            )
+        shape = broadcast([(n, a.shape) for n, a in zip(names, arrays)])
+        if check is not None:
+            check("elementwise", arrays, None)
+        arguments = [a.astype(dtype, copy=False) for a in (target, *outs)]
+        return Call(
+            kernels["elementwise"],
+            arguments,
+            keywords,
+            [a.shape for a in outs],
+            shape,
+            dtype,
+            reduction,
+            _weight(weight, shape, dtype, check),
+        )
+
+    classes = {a.shape[-1] if a.ndim else None for a, c in zip(outs, over_classes) if c}
+    if None in classes or len(classes) != 1:
+        sizes = ", ".join(f"{n} {a.shape}" for n, a, c in zip(names[1:], outs, over_classes) if c)
+        raise ValueError(f"outputs over classes need one common last axis, got {sizes}")
+    (k,) = classes
+    class_ndim = next(a.ndim for a, c in zip(outs, over_classes) if c)
+    form = target_form(target, class_ndim)
+    if form == "rows" and target.shape[-1] != k:
+        first = next(n for n, c in zip(names[1:], over_classes) if c)
+        raise ValueError(
+            f"{names[0]}: rows of {target.shape[-1]} classes, but {first} has {k} classes "
+            "(last axis)"
+        )
+    batch = [(names[0], target.shape[:-1] if form == "rows" else target.shape)]
+    batch += [(n, a.shape[:-1] if c else a.shape) for n, a, c in zip(names[1:], outs, over_classes)]
+    batch += [(n, a.shape) for n, a in zip(names[1 + len(outs) :], fixed)]
+    shape = broadcast(batch)
+    if check is not None:
+        check(form, arrays, k)
+    w_class = None
+    if class_weight is not None:
+        w_class = numpy.asarray(class_weight)
+        if w_class.shape != (k,):
+            raise ValueError(
+                f"class_weight: expected one weight per class, shape ({k},), got shape "
+                f"{w_class.shape}"
+            )
+        if check is not None:
+            check("class_weight", [w_class], k)
+        w_class = w_class.astype(dtype, copy=False)
+    eps = float(label_smoothing)
+    if not 0.0 <= eps <= 1.0:
+        raise ValueError(f"label_smoothing: expected a number in [0, 1], got {label_smoothing!r}")
+    w = _weight(weight, shape, dtype, check)
+    outs = [
+        numpy.broadcast_to(a.astype(dtype, copy=False), (*shape, k))
+        if c
+        else a.astype(dtype, copy=False)
+        for a, c in zip(outs, over_classes)
+    ]
+    normalizer = None
+    if form == "rows":
+        mass = target.astype(dtype, copy=False)
+        if eps:
+            mass = (1 - eps) * mass + eps / k
+        if w_class is not None:
+            mass = mass * w_class
+        arguments = [mass, *outs]
+    else:
+        index = numpy.broadcast_to(target.astype(numpy.intp, copy=False), shape)
+        picked = w_class[index] if w_class is not None else None
+        if eps:
+            # y_k = a [k = c] + v_k with a = (1 - eps) w_c and v = eps w / K; the mean
+            # divides by the summed weights of the targets' classes, as PyTorch does.
+            form = "index_smoothed"
+            spread = numpy.full(k, eps / k, dtype) if w_class is None else eps / k * w_class
+            head = (1 - eps) * (picked if picked is not None else numpy.ones(shape, dtype))
+            arguments = [index, *outs, head.astype(dtype, copy=False), spread]
+            if picked is not None:
+                normalizer = picked if w is None else picked * w
+        else:
+            arguments = [index, *outs]
+            if picked is not None:
+                w = picked if w is None else picked * w
+    return Call(
+        kernels[form],
+        arguments,
+        keywords,
+        [a.shape for a in arrays[1 : 1 + len(outs)]],
+        shape,
+        dtype,
+        reduction,
+        w,
+        normalizer,
+    )
+
+
+def _weight(weight, shape, dtype, check):
+    if weight is None:
+        return None
+    w = numpy.asarray(weight)
+    try:
+        fits = numpy.broadcast_shapes(w.shape, shape) == shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(f"weight: shape {w.shape} does not broadcast to the loss shape {shape}")
+    if check is not None:
+        check("weight", [w], None)
+    return w.astype(dtype, copy=False)
+
+
+@dataclass
+class Call:
+    """One call of a loss: the kernel arguments and what the reduction needs."""
+
+    kernels: dict
+    arguments: list
+    keywords: dict
+    output_shapes: list
+    shape: tuple  # of the per-sample loss
+    dtype: numpy.dtype
+    reduction: str
+    weight: numpy.ndarray | None
+    normalizer: numpy.ndarray | None = None  # what the mean divides by, if not the weight
+
+    def run(self, kernel: str) -> tuple:
+        with numpy.errstate(all="ignore"):  # overflow to inf is a result here, not an accident
+            return self.kernels[kernel](*self.arguments, **self.keywords)
+
+    def loss(self):
+        (values,) = self.run("loss")
+        return self.reduce(values)
+
+    def grad(self):
+        return self.backward(self.run("grad"))
+
+    def loss_and_grad(self):
+        values, *grads = self.run("loss_and_grad")
+        return self.reduce(values), self.backward(grads)
+
+    def reduce(self, values):
+        values = numpy.asarray(values, dtype=self.dtype)
+        if values.shape != self.shape:
+            values = numpy.broadcast_to(values, self.shape)
+        w = self.weight
+        if self.reduction == "none":
+            return self._owned(values if w is None else values * w)
+        if w is not None:
+            values = values * w
+        total = values.sum(dtype=self.dtype)
+        if self.reduction == "sum":
+            return total
+        count = self._count()
+        with numpy.errstate(invalid="ignore", divide="ignore"):
+            return self.dtype.type(total / count) if count else self.dtype.type(numpy.nan)
+
+    def _count(self):
+        """What the mean divides by: the number of samples, or the summed weights."""
+        scale = self.normalizer if self.normalizer is not None else self.weight
+        if scale is None:
+            return int(numpy.prod(self.shape))
+        return numpy.broadcast_to(scale, self.shape).sum(dtype=self.dtype)
+
+    def backward(self, grads) -> tuple:
+        factor = self._factor()
+        out = []
+        for g, shape in zip(grads, self.output_shapes):
+            g = numpy.asarray(g, dtype=self.dtype)
+            per_class = g.ndim > len(self.shape)
+            full = self.shape + g.shape[len(self.shape) :] if per_class else self.shape
+            if factor is not None:
+                scale = numpy.asarray(factor)
+                g = g * (scale[..., None] if per_class and scale.ndim else scale)
+            if g.shape != full:
+                g = numpy.broadcast_to(g, full)
+            out.append(self._owned(sum_to_shape(g, shape)))
+        return tuple(out)
+
+    def _owned(self, g):
+        """``g``, or a copy of it if it is read-only or shares memory with an argument."""
+        if g.flags.writeable and not any(numpy.may_share_memory(g, a) for a in self.arguments):
+            return g
+        return numpy.array(g)
+
+    def _factor(self):
+        w = self.weight
+        if self.reduction != "mean":
+            return w
+        count = self._count()
+        with numpy.errstate(invalid="ignore", divide="ignore"):
+            if w is None:
+                return self.dtype.type(1.0 / count) if count else None
+            return (w / count).astype(self.dtype, copy=False)
+
+
+def sum_to_shape(g, shape):
+    """Sum ``g`` over the axes along which an array of ``shape`` was broadcast."""
+    if g.shape != shape:
+        lead = g.ndim - len(shape)
+        axes = tuple(range(lead)) + tuple(
+            lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1
+        )
+        g = g.sum(axis=axes, keepdims=True).reshape(shape) if axes else g.reshape(shape)
+    return g
