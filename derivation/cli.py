@@ -37,6 +37,17 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("model", nargs="?", help="a model name (see --list)")
     parser.add_argument("--format", choices=FORMATS, default="text", help="output format")
     parser.add_argument("--list", action="store_true", help="list the models and links")
+    parser.add_argument(
+        "--emit",
+        choices=("python",),
+        help="print a standalone module (numpy and scipy only) computing MODEL's loss and "
+        "gradient, instead of the derivation",
+    )
+    parser.add_argument(
+        "--nll",
+        action="store_true",
+        help="with --emit: the full negative log-likelihood instead of the loss",
+    )
     return parser
 
 
@@ -139,6 +150,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stdout.write(overview())
             return 0
         d = derive(_model_from(args.model, rest))
+        if args.emit:
+            sys.stdout.write(d.to_python(nll=args.nll))
+            return 0
+        if args.nll:
+            raise ValueError("--nll goes with --emit python")
         render = {"text": str, "latex": type(d).to_latex, "markdown": type(d).to_markdown}
         sys.stdout.write(render[args.format](d))
         return 0

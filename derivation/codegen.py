@@ -16,6 +16,8 @@ def loss_and_grad(y, x):
 
 from __future__ import annotations
 
+import re
+
 import sympy
 from sympy.printing.numpy import SciPyPrinter
 
@@ -221,8 +223,9 @@ def eliminate_common_subexpressions(
     A temporary ``t = 1/x`` turns every ``a/x`` into ``a*t``, two roundings instead of one:
     ``r/sigma`` would no longer be exactly 1 where ``r == sigma``.
     """
-    # Temporaries are per sample: nothing that depends on a class index is pulled out.
-    indices = {_COMPONENT, _CLASSES}
+    # Temporaries are per sample: nothing that depends on a class index is pulled out. (K
+    # itself is not ignored: every vector's shape holds it.)
+    indices = {_COMPONENT}
     for e in exprs:
         for s in e.atoms(sympy.Sum):
             indices.update(limit[0] for limit in s.limits)
@@ -273,11 +276,43 @@ def kernel_source(
     lines = [f"def {name}({signature}):"]
     if event_args:
         lines.append(f"    _K, _dtype = {event_args[0]}.shape[-1], {event_args[0]}.dtype")
-    for symbol, value in reversed(kept):
-        lines.append(f"    {symbol} = {printer.print_output(value, per_class=False)}")
+    assignments = [
+        (str(sym), printer.print_output(v, per_class=False)) for sym, v in reversed(kept)
+    ]
     printed = [printer.print_output(o, per_class=_COMPONENT in o.free_symbols) for o in outputs]
-    lines.append(f"    return ({', '.join(printed)},)")
-    return "\n".join(lines)
+    body = [f"    return ({', '.join(printed)},)"]
+    # A temporary may be needed only by a sum's bounds, which the printed code leaves out.
+    for name_, code in reversed(assignments):
+        if any(re.search(rf"\b{name_}\b", line) for line in body):
+            body.insert(0, f"    {name_} = {code}")
+    return "\n".join(lines + body)
+
+
+def kernels_source(
+    args: list[str],
+    keyword_args: list[str],
+    loss: sympy.Expr,
+    gradient: list[sympy.Expr],
+    event_args: tuple[str, ...] = (),
+    class_index_target: sympy.Symbol | None = None,
+    prefix: str = "",
+) -> tuple[list[str], str]:
+    """The ``loss``, ``grad`` and ``loss_and_grad`` kernels (named with ``prefix``), and the
+    names of the :data:`HELPERS` they call.
+
+    Common subexpressions are eliminated once, over the loss and the gradient together; the
+    loss-only and gradient-only kernels keep just the temporaries they need, so all three
+    evaluate every output with the very same operations (bitwise equal results).
+    """
+    replacements, (value, *grads) = eliminate_common_subexpressions([loss, *gradient])
+    options = {"event_args": event_args, "class_index_target": class_index_target}
+    wanted = (("loss", [value]), ("grad", grads), ("loss_and_grad", [value, *grads]))
+    kernels = [
+        kernel_source(f"{prefix}{name}", args, keyword_args, replacements, outputs, **options)
+        for name, outputs in wanted
+    ]
+    helpers = [name for name in HELPERS if f"{name}(" in kernels[-1]]
+    return helpers, "\n\n\n".join(kernels)
 
 
 def module_source(
@@ -289,23 +324,13 @@ def module_source(
     event_args: tuple[str, ...] = (),
     class_index_target: sympy.Symbol | None = None,
 ) -> str:
-    """A module with the ``loss``, ``grad`` and ``loss_and_grad`` kernels.
-
-    Common subexpressions are eliminated once, over the loss and the gradient together; the
-    loss-only and gradient-only kernels keep just the temporaries they need, so all three
-    evaluate every output with the very same operations (bitwise equal results).
-    """
-    replacements, (value, *grads) = eliminate_common_subexpressions([loss, *gradient])
-    options = {"event_args": event_args, "class_index_target": class_index_target}
-    kernels = [
-        kernel_source("loss", args, keyword_args, replacements, [value], **options),
-        kernel_source("grad", args, keyword_args, replacements, grads, **options),
-        kernel_source(
-            "loss_and_grad", args, keyword_args, replacements, [value, *grads], **options
-        ),
-    ]
-    helpers = [code.strip() for name, code in HELPERS.items() if f"{name}(" in kernels[-1]]
-    return "\n\n\n".join([header + HEADER.strip(), *helpers, *kernels]) + "\n"
+    """A module with the ``loss``, ``grad`` and ``loss_and_grad`` kernels of
+    :func:`kernels_source` and the helpers they need."""
+    helpers, kernels = kernels_source(
+        args, keyword_args, loss, gradient, event_args, class_index_target
+    )
+    parts = [header + HEADER.strip(), *(HELPERS[h].strip() for h in helpers), kernels]
+    return "\n\n\n".join(parts) + "\n"
 
 
 def load(source: str, filename: str) -> dict:
@@ -326,6 +351,7 @@ __all__ = [
     "KernelPrinter",
     "eliminate_common_subexpressions",
     "kernel_source",
+    "kernels_source",
     "module_source",
     "load",
     "HEADER",

@@ -25,6 +25,7 @@ from likelihoods.textbook import NamedLoss
 
 from .canonical import Reduction, expand_nll, reduce_model
 from .compiled import Argument, CompiledLoss
+from .emit import python_module
 from .events import derivative, two_classes
 from .forms import build, target_forms
 from .naming import textbook_name
@@ -125,6 +126,11 @@ class Derivation:
 
     def to_markdown(self) -> str:
         return render_markdown(self.title, self.steps)
+
+    def to_python(self, nll: bool = False) -> str:
+        """Source of a standalone module (numpy and scipy.special only) with ``loss``,
+        ``grad`` and ``loss_and_grad``, the same kernels as :meth:`compile`."""
+        return python_module(self, nll=nll)
 
     def _repr_markdown_(self) -> str:
         return self.to_markdown()

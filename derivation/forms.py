@@ -63,6 +63,24 @@ def target_forms(r: Reduction, nll: bool) -> dict[str, Form]:
     }
 
 
+def printable(form: Form, outputs: tuple) -> dict:
+    """The stabilised loss and gradient of ``form`` and how its kernels are called: keyword
+    arguments of :func:`derivation.codegen.kernels_source`."""
+    prepared = stabilize(form.expression, final=False)
+    gradient = [stabilize(derivative(prepared, o)) for o in outputs]
+    arguments = [form.target, *outputs, *form.extra]
+    names = [str(a.label) if isinstance(a, sympy.IndexedBase) else a.name for a in arguments]
+    return {
+        "args": names,
+        "loss": stabilize(prepared),
+        "gradient": gradient,
+        "event_args": tuple(
+            n for a, n in zip(arguments, names) if isinstance(a, sympy.IndexedBase)
+        ),
+        "class_index_target": form.target if form.name.startswith("index") else None,
+    }
+
+
 def build(
     form: Form,
     outputs: tuple,
@@ -71,24 +89,11 @@ def build(
     filename: str,
 ) -> tuple[str, dict]:
     """Stabilise, differentiate and print ``form``; return ``(source, kernels)``."""
-    prepared = stabilize(form.expression, final=False)
-    gradient = [stabilize(derivative(prepared, o)) for o in outputs]
-    value = stabilize(prepared)
-    arguments = [form.target, *outputs, *form.extra]
-    names = [str(a.label) if isinstance(a, sympy.IndexedBase) else a.name for a in arguments]
-    events = tuple(n for a, n in zip(arguments, names) if isinstance(a, sympy.IndexedBase))
-    index = form.target if form.name.startswith("index") else None
     source = codegen.module_source(
-        names,
-        constants,
-        value,
-        gradient,
-        header=header,
-        event_args=events,
-        class_index_target=index,
+        keyword_args=constants, header=header, **printable(form, outputs)
     )
     namespace = codegen.load(source, filename)
     return source, {k: namespace[k] for k in ("loss", "grad", "loss_and_grad")}
 
 
-__all__ = ["Form", "target_forms", "build", "INDEX_MASS", "SPREAD_MASS"]
+__all__ = ["Form", "target_forms", "printable", "build", "INDEX_MASS", "SPREAD_MASS"]

@@ -12,8 +12,6 @@ those of the reduced loss, one per raw output, summed over the axes it was broad
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -185,19 +183,26 @@ def _weight(weight, shape, dtype, check):
     return w.astype(dtype, copy=False)
 
 
-@dataclass
 class Call:
-    """One call of a loss: the kernel arguments and what the reduction needs."""
+    """One call of a loss: the kernel arguments and what the reduction needs. ``shape`` is
+    that of the per-sample loss; ``normalizer`` what the mean divides by, if not ``weight``.
+    """
 
-    kernels: dict
-    arguments: list
-    keywords: dict
-    output_shapes: list
-    shape: tuple  # of the per-sample loss
-    dtype: numpy.dtype
-    reduction: str
-    weight: numpy.ndarray | None
-    normalizer: numpy.ndarray | None = None  # what the mean divides by, if not the weight
+    def __init__(
+        self,
+        kernels,
+        arguments,
+        keywords,
+        output_shapes,
+        shape,
+        dtype,
+        reduction,
+        weight,
+        normalizer=None,
+    ):
+        self.kernels, self.arguments, self.keywords = kernels, arguments, keywords
+        self.output_shapes, self.shape, self.dtype = output_shapes, shape, dtype
+        self.reduction, self.weight, self.normalizer = reduction, weight, normalizer
 
     def run(self, kernel: str) -> tuple:
         with numpy.errstate(all="ignore"):  # overflow to inf is a result here, not an accident

@@ -121,6 +121,194 @@ plt.show()
     ]
 
 
+@notebook("02_classification")
+def _classification():
+    return [
+        """# Classification: Bernoulli, Categorical, and why cross-entropy beats MSE on softmax
+
+A binary label is a Bernoulli variable; a label among K classes is a Categorical one. Declare
+that, predict the parameters through the logit or softmax link, and binary and categorical
+cross-entropy fall out.""",
+        code(
+            """
+import numpy as np
+
+import likelihoods as lk
+from derivation import derive
+
+bce = derive(lk.Bernoulli())
+bce
+"""
+        ),
+        """The logit link was substituted before anything was simplified, so the loss is
+`softplus(z) - y z` and never the log of a sigmoid: it stays finite and accurate at any logit.
+With probabilities instead of logits (`p="identity"`), the same model gives the classic BCE of
+the lecture notes:""",
+        code(
+            """
+print(derive(lk.Bernoulli(p="identity")).compile()([1.0, 0.0], [0.9, 0.1]))   # 0.1053
+fn = bce.compile()
+print(fn.loss_and_grad([1.0, 0.0, 1.0], [30.0, -1000.0, 1000.0], reduction="none"))
+"""
+        ),
+        """## Any number of classes
+
+The Categorical derivation is symbolic in the number of classes K: one compiled callable
+serves K = 2 as well as K = 1000, with class indices, one-hot rows or soft rows as targets.""",
+        code(
+            """
+ce_derivation = derive(lk.Categorical())
+ce = ce_derivation.compile()
+print(ce_derivation.loss)
+print(ce_derivation.gradient)
+print(ce([0], [[2.0, 1.0, 0.1]]))                                        # 0.417
+print(ce([2, 0], [[0.1, 0.3, 0.2], [0.4, 0.1, 0.2]], reduction="sum"))   # 2.0418
+print(ce([[0.05, 0.9, 0.05]], np.log([[0.1, 0.7, 0.2]])))                # soft target
+print(ce([1], np.log([[0.1, 0.7, 0.2]]), label_smoothing=0.1))
+"""
+        ),
+        """With K = 2 the softmax is the sigmoid of the logit difference, and the derivation
+says so:""",
+        code(
+            """
+view = ce_derivation.two_classes
+print(view.loss, "|", view.textbook.name, "|", view.note)
+"""
+        ),
+        """## MSE on softmax probabilities versus cross-entropy
+
+The notes compare gradients for two classes, target class 0. With MSE on the probabilities
+the gradient on the true logit is (Q - P) Q (1 - Q), which vanishes when the softmax
+saturates, right or wrong. With cross-entropy (derived above) it is Q - P. Below, the
+gradient with respect to the true class's logit as the logit margin z_0 - z_1 varies; the
+points are the notes' examples, logits [3, -2] and [-2, 3].""",
+        code(
+            """
+import matplotlib.pyplot as plt
+
+margin = np.linspace(-8, 8, 321)
+logits = np.stack([margin / 2, -margin / 2], axis=-1)
+(ce_grad,) = ce.grad(np.zeros(margin.size, int), logits, reduction="none")
+q = np.exp(logits - np.logaddexp(logits[:, :1], logits[:, 1:]))
+mse_grad = (q[:, 0] - 1) * q[:, 0] * (1 - q[:, 0])  # the notes' formula, true class
+
+fig, ax = plt.subplots(figsize=(6.5, 3.5))
+ax.plot(margin, np.abs(ce_grad[:, 0]), label="cross-entropy |dL/dz_0| = 1 - Q_0")
+ax.plot(margin, np.abs(mse_grad), label="MSE on softmax |dL/dz_0| = (1 - Q_0) Q_0 (1 - Q_0)")
+for z, where in (([3.0, -2.0], "right, confident"), ([-2.0, 3.0], "wrong, confident")):
+    (g,) = ce.grad([0], [z], reduction="none")
+    ax.scatter([z[0] - z[1]], [abs(g[0, 0])], color="C0", zorder=3)
+    ax.annotate(where, (z[0] - z[1], abs(g[0, 0])), textcoords="offset points", xytext=(5, 5))
+ax.set_yscale("log")
+ax.set_xlabel("logit margin z_0 - z_1 (true class 0)")
+ax.set_ylabel("gradient magnitude")
+ax.legend(loc="lower left", fontsize=8)
+plt.show()
+"""
+        ),
+        """Confident and wrong (margin -5): cross-entropy pushes with 0.9933, MSE with 0.0066,
+150 times less. That is the whole argument of the notes for pairing softmax with
+cross-entropy, read off one plot.""",
+    ]
+
+
+@notebook("03_your_own_noise_model")
+def _own_model():
+    return [
+        """# Your own noise model: heavy tails for data with outliers
+
+MSE assumes Gaussian noise, so one far-off point pulls the fit. The lecture notes list the
+Laplace and the Student-t distributions for robust regression. The Laplace is built in (its
+loss is MAE); the Student-t is not, so declare it by its log-density and let the engine do
+the rest.""",
+        code(
+            """
+import numpy as np
+import sympy
+
+import likelihoods as lk
+from derivation import derive
+from likelihoods import NoiseModel, Parameter, Target, constraints
+
+
+class StudentT(NoiseModel):
+    \"\"\"Student-t noise with nu degrees of freedom (fixed at 3 by default).\"\"\"
+
+    target = Target("y", constraints.real)
+    parameters = (
+        Parameter("mu", constraints.real, default="identity"),
+        Parameter("sigma", constraints.positive, default="fixed"),
+        Parameter("nu", constraints.positive, default=3.0),
+    )
+    prediction = "median"
+
+    def log_density(self, y, mu, sigma, nu):
+        return (
+            sympy.loggamma((nu + 1) / 2)
+            - sympy.loggamma(nu / 2)
+            - sympy.log(sympy.sqrt(nu * sympy.pi) * sigma)
+            - (nu + 1) / 2 * sympy.log(1 + ((y - mu) / sigma) ** 2 / nu)
+        )
+
+    def point_prediction(self, mu, sigma, nu):
+        return mu
+
+
+student = derive(StudentT(sigma=0.5))
+student
+"""
+        ),
+        """The derived loss is `log(1 + (y - mu)^2 / (nu sigma^2))`: it grows like the log of the
+residual, so an outlier's pull (the gradient) fades instead of growing. Now fit a line to data
+with 10% outliers under three noise models.""",
+        code(
+            """
+rng = np.random.default_rng(1)
+x = rng.uniform(-2, 2, 200)
+y = 0.5 + 1.5 * x + 0.3 * rng.normal(size=x.size)
+outliers = rng.random(x.size) < 0.1
+y[outliers] += rng.uniform(6, 12, outliers.sum())
+X = np.stack([np.ones_like(x), x], axis=1)
+
+losses = {
+    "MSE (Gaussian)": derive(lk.Gaussian()).compile(),
+    "MAE (Laplace)": derive(lk.Laplace()).compile(),
+    "Student-t, nu = 3": student.compile(),
+}
+fits = {}
+for name, fn in losses.items():
+    w = np.zeros(2)
+    for _ in range(4000):
+        _, (g,) = fn.loss_and_grad(y, X @ w)
+        w -= 0.05 * X.T @ g
+    fits[name] = w
+    print(f"{name:18s} intercept {w[0]:+.3f}  slope {w[1]:+.3f}")
+print(f"{'truth':18s} intercept +0.500  slope +1.500")
+"""
+        ),
+        code(
+            """
+import matplotlib.pyplot as plt
+
+grid = np.linspace(-2, 2, 50)
+fig, ax = plt.subplots(figsize=(6.5, 3.8))
+ax.scatter(x[~outliers], y[~outliers], s=8, alpha=0.5, label="data")
+ax.scatter(x[outliers], y[outliers], s=14, marker="x", color="k", label="outliers")
+for name, w in fits.items():
+    ax.plot(grid, w[0] + w[1] * grid, lw=2, label=name)
+ax.plot(grid, 0.5 + 1.5 * grid, "k--", lw=1, label="truth")
+ax.legend(fontsize=8)
+ax.set_xlabel("x")
+ax.set_ylabel("y")
+plt.show()
+"""
+        ),
+        """MSE drags the line toward the outliers: the Gaussian calls a 10-sigma point nearly
+impossible, so the fit bends to make it less so. MAE (median regression) and the Student-t
+shrug them off. The choice of loss was a choice of noise model all along.""",
+    ]
+
+
 def build(name: str) -> pathlib.Path:
     nb = nbformat.v4.new_notebook()
     for cell in NOTEBOOKS[name]:

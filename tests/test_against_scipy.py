@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.stats as st
-from support import all_variants, model_id, sample_inputs
 
 import likelihoods as lk
 from derivation import derive
+
+from support import all_variants, model_id, sample_inputs
 
 # One row per family: its log-density in scipy.stats, from the parameter values.
 SCIPY_LOG_DENSITY = {

@@ -11,11 +11,12 @@ import pytest
 import scipy.special
 import scipy.stats as st
 import sympy
-from accuracy import WORK_DIGITS, check, mp
 
 import likelihoods as lk
 from derivation import derive
 from derivation.functions import expand_definitions
+
+from accuracy import WORK_DIGITS, check, mp
 
 CE = derive(lk.Categorical()).compile()
 CE_PROBS = derive(lk.Categorical(p="identity")).compile()

@@ -75,3 +75,17 @@ def test_bad_format_and_help():
         [sys.executable, "-m", "derivation.cli", "--help"], capture_output=True, text=True
     )
     assert helped.returncode == 0 and "--format" in helped.stdout and "--list" in helped.stdout
+
+
+def test_emit_python(capsys):
+    code, out, _ = run(capsys, "Poisson", "--emit", "python")
+    assert code == 0
+    assert "def loss_and_grad(y, eta" in out and "import sympy" not in out
+    compile(out, "emitted.py", "exec")
+    code, out, _ = run(capsys, "Gaussian", "--emit", "python", "--nll")
+    assert code == 0 and "*, sigma" in out
+
+
+def test_nll_needs_emit(capsys):
+    code, _, err = run(capsys, "Gaussian", "--nll")
+    assert code == 2 and "--nll goes with --emit python" in err

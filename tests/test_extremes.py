@@ -8,10 +8,11 @@ import itertools
 import mpmath
 import numpy as np
 import pytest
-from accuracy import WORK_DIGITS, check, mp
 
 import likelihoods as lk
 from derivation import derive
+
+from accuracy import WORK_DIGITS, check, mp
 
 LOGITS = [-1000.0, -700.0, -40.0, -30.0, -1.0, -1e-8, 0.0, 1e-8, 1.0, 30.0, 40.0, 700.0, 1000.0]
 

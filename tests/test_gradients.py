@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from support import all_variants, loss_shape, model_id, sample_inputs
 
 from derivation import derive
+
+from support import all_variants, loss_shape, model_id, sample_inputs
 
 
 def central_difference(f, x: np.ndarray, h: float = 1e-4, direction=1.0) -> np.ndarray:

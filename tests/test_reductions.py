@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from support import all_variants, loss_shape, model_id, sample_inputs
 
 import likelihoods as lk
 from derivation import derive
+
+from support import all_variants, loss_shape, model_id, sample_inputs
 
 VARIANTS = all_variants()
 

@@ -9,12 +9,13 @@ import re
 
 import pytest
 import sympy
-from support import all_variants, model_id
 from sympy import Abs, cos, exp, log
 
 import likelihoods as lk
 from derivation import derive
 from derivation.functions import expand_definitions
+
+from support import all_variants, model_id
 
 # The canonical losses of the design table, typed in from the table, in the derivation's
 # own symbols (target, then raw outputs in order).

@@ -7,10 +7,11 @@ import re
 
 import numpy as np
 import pytest
-from support import all_variants, model_id, sample_inputs
 
 import likelihoods as lk
 from derivation import derive
+
+from support import all_variants, model_id, sample_inputs
 
 
 def outside(domain: lk.constraints.Domain) -> list[float]:
