@@ -22,6 +22,11 @@ FORMATS = ("text", "latex", "markdown")
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="derive-loss",
+        usage=(
+            "derive-loss [-h] [--list]\n"
+            "       derive-loss MODEL [--PARAM LINK_OR_VALUE ...] [--format {text,latex,markdown}]"
+            "\n       derive-loss MODEL [--PARAM LINK_OR_VALUE ...] --emit python [--nll]"
+        ),
         description=(
             "Derive a loss as the negative log-likelihood of a noise model, step by step. "
             "Without arguments, print an overview."
@@ -82,11 +87,15 @@ def _model_from(name: str, options: Sequence[str]) -> lk.NoiseModel:
     return cls(**choices)
 
 
+def _short(domain: lk.constraints.Domain) -> str:
+    return "the simplex" if domain.event else domain.describe()
+
+
 def list_models() -> str:
     lines = ["Models (parameters: domain, default):"]
     for name, cls in lk.REGISTRY.items():
-        params = "; ".join(f"{p.name}: {p.domain.describe()}, {p.default}" for p in cls.parameters)
-        lines.append(f"  {name:<24} y in {cls.target.support.describe():<18} {params}")
+        params = "; ".join(f"{p.name}: {_short(p.domain)}, {p.default}" for p in cls.parameters)
+        lines.append(f"  {name:<24} y in {_short(cls.target.support):<18} {params}")
     lines.append("")
     lines.append("Links (parameter = inverse link of the raw output eta):")
     for link in lk.LINKS.values():
