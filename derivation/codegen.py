@@ -8,10 +8,21 @@ so its source can be saved and used without sympy.
 
 >>> import sympy
 >>> x, y = sympy.symbols("x y", real=True)
->>> print(module_source(["y", "x"], [], (y - x) ** 2, [2 * (x - y)]).split("\n\n\n")[-1])
-def loss_and_grad(y, x):
-    _t0 = x - y
-    return (_t0**2, 2*_t0,)
+>>> g = sympy.factor_terms(2 * (x - y))  # 2*(x - y), not 2*x - 2*y
+>>> print(module_source(["y", "x"], [], (y - x) ** 2, [g]).split("\n\n\n")[-1])
+def loss_and_grad(y, x, *, _shape, _dtype, _scale, _total):
+    y = numpy.broadcast_to(y, _shape)
+    x = numpy.broadcast_to(x, _shape)
+    _b1 = numpy.empty(_shape, _dtype)
+    numpy.subtract(y, x, out=_b1)
+    if _total:
+        _loss = _sum_of_products(_b1, _b1)
+    else:
+        _loss = numpy.empty(_shape, _dtype)
+        numpy.square(_b1, out=_loss)
+    _g0 = _b1
+    numpy.multiply(_g0, (-2 if _scale is None else -2 * _scale), out=_g0)
+    return (_loss, _g0,)
 """
 
 from __future__ import annotations
@@ -25,6 +36,7 @@ from likelihoods.links import CLASSES as _CLASSES
 from likelihoods.links import COMPONENT as _COMPONENT
 
 from . import functions as F
+from .fused import fused_kernel
 
 HEADER = """\
 import numpy
@@ -78,6 +90,45 @@ def _one_minus_i1_over_i0(x):
 def _onehot(index, classes, dtype):
     """Rows with a 1 at each class index and 0 elsewhere."""
     return (numpy.arange(classes) == index[..., None]).astype(dtype)
+''',
+    # What a kernel printed as whole expressions (outputs over classes) hands back: the loss
+    # summed or per sample, each gradient scaled (a per-sample scale along the class axis).
+    "_finish": """
+def _finish(outputs, has_loss, shape, dtype, scale, total):
+    outputs = [numpy.asarray(o, dtype) for o in outputs]
+    if has_loss:
+        loss = outputs[0] if outputs[0].shape == shape else numpy.broadcast_to(outputs[0], shape)
+        outputs[0] = loss.sum(dtype=dtype) if total else numpy.array(loss)
+    if scale is not None:
+        s = numpy.asarray(scale)
+        for k in range(1 if has_loss else 0, len(outputs)):
+            g = outputs[k]
+            outputs[k] = g * (s[..., None] if s.ndim and g.ndim > len(shape) else s)
+    return tuple(outputs)
+""",
+    # A few scratch arrays per thread, kept between calls: fresh memory costs page faults
+    # (about as much as the arithmetic of a cheap loss), reused memory does not. Only the
+    # latest shape and dtype are kept.
+    "_scratch": '''
+import threading
+
+_POOL = threading.local()
+
+
+def _scratch(shape, dtype, count):
+    """``count`` reusable arrays of ``shape`` and ``dtype``, this thread's own."""
+    pool = getattr(_POOL, "arrays", None)
+    if pool is None or pool[0] != (shape, dtype) or len(pool[1]) < count:
+        pool = ((shape, dtype), [numpy.empty(shape, dtype) for _ in range(count)])
+        _POOL.arrays = pool
+    return pool[1]
+''',
+    "_sum_of_products": '''
+def _sum_of_products(a, b):
+    """sum(a * b) without storing the products."""
+    if a.flags.c_contiguous and b.flags.c_contiguous:
+        return numpy.dot(a.reshape(-1), b.reshape(-1))
+    return numpy.einsum("...,...->", a, b)
 ''',
     "_take": '''
 def _take(values, index):
@@ -255,6 +306,7 @@ def kernel_source(
     outputs: list[sympy.Expr],
     event_args: tuple[str, ...] = (),
     class_index_target: sympy.Symbol | None = None,
+    has_loss: bool = True,
 ) -> str:
     """Source of ``def name(*args, *, keyword_args)`` returning the tuple of ``outputs``,
     keeping only the ``replacements`` (temporaries) that the outputs need. ``event_args`` are
@@ -270,9 +322,8 @@ def kernel_source(
         arrays=per_sample + [str(sym) for sym, _ in kept],
         class_index_target=class_index_target,
     )
-    signature = ", ".join(args)
-    if keyword_args:
-        signature += ", *, " + ", ".join(keyword_args)
+    signature = ", ".join(args) + ", *, _shape, _dtype, _scale, _total"
+    signature += "".join(f", {k}" for k in keyword_args)
     lines = [f"def {name}({signature}):"]
     if event_args:
         lines.append(f"    _K, _dtype = {event_args[0]}.shape[-1], {event_args[0]}.dtype")
@@ -280,7 +331,9 @@ def kernel_source(
         (str(sym), printer.print_output(v, per_class=False)) for sym, v in reversed(kept)
     ]
     printed = [printer.print_output(o, per_class=_COMPONENT in o.free_symbols) for o in outputs]
-    body = [f"    return ({', '.join(printed)},)"]
+    body = [
+        f"    return _finish(({', '.join(printed)},), {has_loss}, _shape, _dtype, _scale, _total)"
+    ]
     # A temporary may be needed only by a sum's bounds, which the printed code leaves out.
     for name_, code in reversed(assignments):
         if any(re.search(rf"\b{name_}\b", line) for line in body):
@@ -302,16 +355,42 @@ def kernels_source(
 
     Common subexpressions are eliminated once, over the loss and the gradient together; the
     loss-only and gradient-only kernels keep just the temporaries they need, so all three
-    evaluate every output with the very same operations (bitwise equal results).
+    evaluate every output with the very same operations (bitwise equal results). Each kernel
+    takes ``_shape``, ``_dtype``, ``_scale`` and ``_total`` (see
+    :func:`derivation.fused.fused_kernel`); elementwise expressions are fused with reused
+    buffers, expressions over classes printed whole.
     """
     replacements, (value, *grads) = eliminate_common_subexpressions([loss, *gradient])
     options = {"event_args": event_args, "class_index_target": class_index_target}
-    wanted = (("loss", [value]), ("grad", grads), ("loss_and_grad", [value, *grads]))
-    kernels = [
-        kernel_source(f"{prefix}{name}", args, keyword_args, replacements, outputs, **options)
-        for name, outputs in wanted
-    ]
-    helpers = [name for name in HELPERS if f"{name}(" in kernels[-1]]
+    wanted = (
+        ("loss", value, []),
+        ("grad", None, grads),
+        ("loss_and_grad", value, grads),
+    )
+    if event_args:
+        kernels = [
+            kernel_source(
+                f"{prefix}{name}",
+                args,
+                keyword_args,
+                replacements,
+                [loss_ for loss_ in [part] if loss_ is not None] + list(gradient_),
+                has_loss=part is not None,
+                **options,
+            )
+            for name, part, gradient_ in wanted
+        ]
+    else:
+        printer = KernelPrinter()
+        value, grads = loss, list(gradient)  # fused kernels share subexpressions themselves
+        wanted = (("loss", value, []), ("grad", None, grads), ("loss_and_grad", value, grads))
+        kernels = [
+            fused_kernel(f"{prefix}{name}", args, keyword_args, part, gradient_, printer)
+            for name, part, gradient_ in wanted
+        ]
+    helpers = [name for name in HELPERS if any(f"{name}(" in k for k in kernels)]
+    if event_args:
+        helpers.append("_finish")
     return helpers, "\n\n\n".join(kernels)
 
 

@@ -67,7 +67,9 @@ def printable(form: Form, outputs: tuple) -> dict:
     """The stabilised loss and gradient of ``form`` and how its kernels are called: keyword
     arguments of :func:`derivation.codegen.kernels_source`."""
     prepared = stabilize(form.expression, final=False)
-    gradient = [stabilize(derivative(prepared, o)) for o in outputs]
+    # factor_terms pulls out what the terms share (2*mu - 2*y -> 2*(mu - y)), so the fused
+    # kernel sees the residual the loss already computed.
+    gradient = [sympy.factor_terms(stabilize(derivative(prepared, o))) for o in outputs]
     arguments = [form.target, *outputs, *form.extra]
     names = [str(a.label) if isinstance(a, sympy.IndexedBase) else a.name for a in arguments]
     return {

@@ -205,8 +205,18 @@ class Call:
         self.reduction, self.weight, self.normalizer = reduction, weight, normalizer
 
     def run(self, kernel: str) -> tuple:
+        """Call a kernel: it sums the loss itself when only its total is needed, and scales
+        the gradient by what the reduction asks for."""
+        total = self.reduction != "none" and self.weight is None
         with numpy.errstate(all="ignore"):  # overflow to inf is a result here, not an accident
-            return self.kernels[kernel](*self.arguments, **self.keywords)
+            return self.kernels[kernel](
+                *self.arguments,
+                _shape=self.shape,
+                _dtype=self.dtype,
+                _scale=self._factor() if kernel != "loss" else None,
+                _total=total,
+                **self.keywords,
+            )
 
     def loss(self):
         (values,) = self.run("loss")
@@ -220,15 +230,13 @@ class Call:
         return self.reduce(values), self.backward(grads)
 
     def reduce(self, values):
-        values = numpy.asarray(values, dtype=self.dtype)
-        if values.shape != self.shape:
-            values = numpy.broadcast_to(values, self.shape)
-        w = self.weight
-        if self.reduction == "none":
-            return self._owned(values if w is None else values * w)
-        if w is not None:
-            values = values * w
-        total = values.sum(dtype=self.dtype)
+        if self.reduction != "none" and self.weight is None:  # the kernel summed already
+            total = self.dtype.type(values)
+        else:
+            values = numpy.asarray(values, dtype=self.dtype)
+            if self.reduction == "none":
+                return self._owned(values if self.weight is None else values * self.weight)
+            total = (values * self.weight).sum(dtype=self.dtype)
         if self.reduction == "sum":
             return total
         count = self._count()
@@ -243,19 +251,10 @@ class Call:
         return numpy.broadcast_to(scale, self.shape).sum(dtype=self.dtype)
 
     def backward(self, grads) -> tuple:
-        factor = self._factor()
-        out = []
-        for g, shape in zip(grads, self.output_shapes):
-            g = numpy.asarray(g, dtype=self.dtype)
-            per_class = g.ndim > len(self.shape)
-            full = self.shape + g.shape[len(self.shape) :] if per_class else self.shape
-            if factor is not None:
-                scale = numpy.asarray(factor)
-                g = g * (scale[..., None] if per_class and scale.ndim else scale)
-            if g.shape != full:
-                g = numpy.broadcast_to(g, full)
-            out.append(self._owned(sum_to_shape(g, shape)))
-        return tuple(out)
+        """The kernel's gradients (already scaled), summed back to each output's shape."""
+        return tuple(
+            self._owned(sum_to_shape(g, shape)) for g, shape in zip(grads, self.output_shapes)
+        )
 
     def _owned(self, g):
         """``g``, or a copy of it if it is read-only or shares memory with an argument."""

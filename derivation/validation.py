@@ -35,7 +35,11 @@ def check_domain(name: str, array: np.ndarray, domain: Domain, what: str) -> Non
     """Raise ``ValueError`` unless every element of ``array`` is finite and inside ``domain``."""
     if array.size == 0:
         return
-    if array.dtype.kind == "f":
+    if array.dtype.kind == "f" and math.isinf(domain.lower) and math.isinf(domain.upper):
+        # The real line: only NaN and inf are out, and they make the sum non-finite (so does
+        # an overflowing sum of finite values, which the elementwise check below clears).
+        inside = math.isfinite(array.sum())
+    elif array.dtype.kind == "f":
         low, high = array.min(), array.max()  # NaN propagates through both
         inside = math.isfinite(low) and math.isfinite(high) and _within(domain, low, high)
     else:
@@ -45,6 +49,8 @@ def check_domain(name: str, array: np.ndarray, domain: Domain, what: str) -> Non
     if inside:
         return
     bad = ~_elementwise(domain, array)
+    if not bad.any():
+        return
     index = tuple(int(i) for i in np.argwhere(bad)[0]) if array.ndim else ()
     value = (array[index] if array.ndim else array[()]).item()
     where = f" at index {index}" if array.ndim else ""
