@@ -44,6 +44,7 @@ UFUNCS = {
 }
 
 _I0E = sympy.Function("i0e")
+_COMMUTATIVE = {"numpy.add", "numpy.multiply", "numpy.maximum", "numpy.minimum"}
 
 
 def lower_named(expr: sympy.Expr) -> sympy.Expr:
@@ -89,6 +90,8 @@ class _Lowering:
         return self._new(None, code, False)
 
     def apply(self, function: str, operands: list[int]) -> int:
+        if function in _COMMUTATIVE and len(operands) == 2 and not self.is_array[operands[0]]:
+            operands = operands[::-1]  # numpy's fast loops want the array first, not a scalar
         if not any(self.is_array[i] for i in operands):
             code = f"{function}({', '.join(self.names[i] for i in operands)})"
             return self.scalar(code)

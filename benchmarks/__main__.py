@@ -1,0 +1,71 @@
+"""Run the benchmark suite: ``python -m benchmarks [--quick] [--readme] [--out FILE]``."""
+
+from __future__ import annotations
+
+import os
+
+# One thread for every library, BLAS included, before numpy is imported.
+for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(variable, "1")
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import pathlib  # noqa: E402
+import platform  # noqa: E402
+import sys  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from .cases import CASES  # noqa: E402
+from .costs import derivation_costs  # noqa: E402
+from .report import format_tables, update_readme  # noqa: E402
+from .timing import interleaved  # noqa: E402
+
+HERE = pathlib.Path(__file__).parent
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small sizes, few repeats")
+    parser.add_argument("--readme", action="store_true", help="rewrite README's section")
+    parser.add_argument("--out", default=str(HERE / "results.json"), help="results file")
+    args = parser.parse_args(argv)
+
+    rng = np.random.default_rng(20261122)
+    results = {"machine": _machine(), "quick": args.quick, "cases": []}
+    for case in CASES:
+        sizes = (case.quick,) if args.quick else case.sizes
+        for shape in sizes:
+            implementations = case.make(shape, rng)
+            rounds = 3 if args.quick else (15 if np.prod(shape) <= 10**6 else 7)
+            times = interleaved(implementations, rounds)
+            base = times["hand-fused NumPy"]
+            entry = {
+                "case": case.name,
+                "shape": list(shape),
+                "seconds": times,
+                "ratio_to_hand_fused": {name: t / base for name, t in times.items()},
+            }
+            results["cases"].append(entry)
+            print(format_tables([entry]), flush=True)
+    results["derivation"] = derivation_costs(quick=args.quick)
+    print(format_tables([], results["derivation"]))
+    pathlib.Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
+    print(f"results written to {args.out}")
+    if args.readme:
+        update_readme(HERE.parent / "README.md", results)
+        print("README performance section rewritten")
+    return 0
+
+
+def _machine() -> dict:
+    return {
+        "python": sys.version.split()[0],
+        "numpy": np.__version__,
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+    }
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,79 @@
+"""Tables of benchmark results, for the terminal and for the README."""
+
+from __future__ import annotations
+
+import pathlib
+
+START, END = "<!-- benchmarks:start -->", "<!-- benchmarks:end -->"
+
+
+def _shape(shape) -> str:
+    return " x ".join(f"{n:.0e}".replace("e+0", "e") for n in shape)
+
+
+def format_tables(entries: list[dict], derivation: dict | None = None) -> str:
+    lines = []
+    for e in entries:
+        lines.append(f"\n{e['case']}, {_shape(e['shape'])}")
+        for name, seconds in sorted(e["seconds"].items(), key=lambda kv: kv[1]):
+            ratio = e["ratio_to_hand_fused"][name]
+            lines.append(f"  {name:34s} {seconds * 1e3:10.3f} ms   {ratio:6.2f}x")
+    if derivation:
+        lines.append("\nDeriving and compiling")
+        for name, d in derivation["families"].items():
+            lines.append(
+                f"  {name:24s} cold {d['cold_seconds']:6.3f} s   "
+                f"warm {d['warm_seconds'] * 1e6:7.1f} us"
+            )
+        lines.append(
+            f"  import overhead over numpy, scipy, sympy: "
+            f"{derivation['import_overhead_seconds']:.3f} s"
+        )
+    return "\n".join(lines)
+
+
+def markdown(results: dict) -> str:
+    names = []
+    for e in results["cases"]:
+        for name in e["seconds"]:
+            if name not in names:
+                names.append(name)
+    header = "| case | " + " | ".join(names) + " |"
+    rule = "| --- |" + " --- |" * len(names)
+    rows = []
+    for e in results["cases"]:
+        cells = []
+        for name in names:
+            if name in e["seconds"]:
+                ms = e["seconds"][name] * 1e3
+                cells.append(f"{e['ratio_to_hand_fused'][name]:.2f}x ({ms:.3g} ms)")
+            else:
+                cells.append("n/a")
+        rows.append(f"| {e['case']}, {_shape(e['shape'])} | " + " | ".join(cells) + " |")
+    d = results["derivation"]
+    cost = ", ".join(
+        f"{name} {v['cold_seconds']:.2f} s / {v['warm_seconds'] * 1e6:.0f} us"
+        for name, v in d["families"].items()
+    )
+    m = results["machine"]
+    return "\n".join(
+        [
+            "Ratios to hand-fused NumPy in the same run (median time in parentheses; lower is "
+            f"faster), one thread, {m['cpus']} cores, Python {m['python']}, NumPy {m['numpy']}:",
+            "",
+            header,
+            rule,
+            *rows,
+            "",
+            f"Deriving and compiling, cold (new process) / warm (cached): {cost}. Importing the "
+            f"library adds {d['import_overhead_seconds']:.2f} s to importing numpy, scipy and "
+            "sympy. Regenerate with `python -m benchmarks --readme`.",
+        ]
+    )
+
+
+def update_readme(path: pathlib.Path, results: dict) -> None:
+    text = path.read_text()
+    before, rest = text.split(START, 1)
+    _, after = rest.split(END, 1)
+    path.write_text(before + START + "\n" + markdown(results) + "\n" + END + after)
