@@ -1,0 +1,199 @@
+"""A high-precision oracle for every family and link: the declared log-density, composed with
+the link written out in sympy and differentiated by sympy, evaluated by mpmath at 50 digits,
+against the compiled float64 callables, over a grid spanning each input's float64 range.
+
+The reference never goes through the engine's reduction, rewriting or code generation: it is
+``-log p(y | links(raw))`` straight from the model's declaration. Used by
+``tests/test_oracle.py`` (which asserts) and ``benchmarks/accuracy.py`` (which prints the
+table of worst errors per family for the README).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import mpmath
+import numpy as np
+import sympy
+
+import likelihoods as lk
+from derivation import derive
+
+DIGITS = 50  # significant digits asked of every reference value
+WORK_DIGITS = 1200  # working precision: log(1 + e^-1000) needs some 435 digits to see e^-1000
+FLOAT64_MAX = mpmath.mpf(np.finfo(np.float64).max)
+CLASSES = 3
+
+# Raw outputs of non-identity links: 0, and +-10^k for k from -3 to 3 in half decades.
+UNBOUNDED = [0.0] + [s * 10.0**e for e in np.arange(-3, 3.01, 0.5) for s in (1, -1)]
+# Identity-link parameters, per domain, from edge to edge of the float64 range.
+IDENTITY = {
+    "real": [0.0, 1e-3, -1.0, 2.5, -30.0, 1e3],
+    "positive": [1e-150, 1e-50, 1e-5, 1.0, 1e5, 1e50, 1e150],
+    "nonnegative": [0.0, 1e-300, 1e-5, 1.0, 1e5, 1e150],
+    "unit_interval": [0.0, 1e-300, 1e-16, 1e-3, 0.5, 1 - 1e-3, 1 - 2**-53, 1.0],
+}
+TARGETS = {
+    "real": [0.0, 1e-3, -1.0, 2.5, 1e3],
+    "binary": [0.0, 1.0],
+    "nonnegative_integer": [0.0, 1.0, 2.0, 10.0, 1e3, 1e6],
+    "circular": [-math.pi, -1.0, 0.0, 1e-8, math.pi],
+}
+
+
+def _reference_functions(model):
+    """mpmath callables of (-log p, d(-log p)/d raw_i) in (y, *raw) from the declaration."""
+    y = sympy.Symbol("y", real=True)
+    raws, values = [], {}
+    for name, choice in model.choices.items():
+        if choice.predicted:
+            if choice.parameter.domain.event:
+                raw = sympy.IndexedBase(f"r_{name}", shape=(CLASSES,))
+                raws.extend(raw[k] for k in range(CLASSES))
+                values[name] = [choice.link.inverse(raw, k) if choice.link.event else raw[k]
+                                for k in range(CLASSES)]
+            else:
+                raw = sympy.Symbol(f"r_{name}", real=True)
+                raws.append(raw)
+                values[name] = choice.link.inverse(raw)
+        else:
+            values[name] = choice.value
+    if model.target.support.event:
+        ys = sympy.symbols(f"y0:{CLASSES}", real=True)
+        vector = {n: v for n, v in values.items() if isinstance(v, list)}
+        density = model.log_density(
+            sympy.IndexedBase("t"), **{n: sympy.IndexedBase(f"_{n}") for n in values}
+        ).xreplace({lk.CLASSES: CLASSES}).doit()
+        density = density.replace(
+            lambda e: isinstance(e, sympy.Indexed),
+            lambda e: ys[int(e.indices[0])]
+            if str(e.base.label) == "t"
+            else vector[str(e.base.label)[1:]][int(e.indices[0])],
+        ).xreplace({lk.CLASSES: CLASSES}).doit()
+        arguments = [*ys, *raws]
+    else:
+        density = model.log_density(y, **values)
+        arguments = [y, *raws]
+    nll = -density
+    constants = sorted(
+        (s for s in nll.free_symbols if s not in set(arguments)), key=lambda s: s.name
+    )
+    functions = [sympy.lambdify([*arguments, *constants], e, modules="mpmath")
+                 for e in [nll] + [sympy.diff(nll, r) for r in raws]]
+    return functions, [c.name for c in constants]
+
+
+def _grid(model):
+    """Points (target, raw outputs, constants) covering each input's range."""
+    support = model.target.support
+    if support.event:
+        targets = [np.eye(CLASSES)[k] for k in range(CLASSES)]
+    else:
+        targets = TARGETS[support.name]
+    axes = []
+    for name in model.predicted:
+        choice = model.choices[name]
+        domain = choice.parameter.domain
+        if domain.event:
+            if choice.link.event:
+                axes.append([np.array(v) for v in ([0.0, 0.0, 0.0], [1e3, -1e3, 0.0],
+                                                   [-1e3, -1e3, -1e3], [30.0, 0.0, -2.0],
+                                                   [1e-3, -1e-3, 0.0], [700.0, 699.0, -745.0])])
+            else:
+                axes.append([np.array(v) for v in ([1.0, 0.0, 0.0], [0.2, 0.3, 0.5],
+                                                   [1e-300, 0.5, 0.5 - 1e-300],
+                                                   [1 - 2**-53, 2**-54, 2**-54])])
+        elif choice.link.name == "identity":
+            values = IDENTITY[domain.name]
+            if name == "kappa":
+                values = [1e-3, 1.0, 30.0, 1e3, 1e5]
+            axes.append(values)
+        else:
+            axes.append(UNBOUNDED)
+    moderate = [[a[len(a) // 2]] for a in axes]
+    points = []
+    for i, axis in enumerate(axes):  # one output swept at a time, the others moderate
+        for value in axis:
+            raw = [m[0] for m in moderate]
+            raw[i] = value
+            for target in targets:
+                points.append((target, raw))
+    for raw in itertools.product(*[a[:: max(1, len(a) // 3)] for a in axes]):
+        points.append((targets[-1], list(raw)))
+    return points
+
+
+def sweep(model, nll: bool = True):
+    """``[(what, point, got, expected)]`` for every output at every grid point, where
+    ``expected`` is an mpmath number (possibly beyond float64's range)."""
+    functions, constant_names = _reference_functions(model)
+    fn = derive(model).compile(nll=nll)
+    constants = {c: 1.5 for c in fn.constants}
+    d = derive(model)
+    records = []
+    with mpmath.workdps(WORK_DIGITS):
+        for target, raw in _grid(model):
+            arrays = [np.array([target]), *(np.array([r]) for r in raw)]
+            loss, grads = fn.loss_and_grad(*arrays, reduction="sum", **constants)
+            flat_target = list(np.atleast_1d(target))
+            flat_raw = [v for r in raw for v in np.atleast_1d(r)]
+            args = [mpmath.mpf(float(v)) for v in flat_target + flat_raw]
+            args += [mpmath.mpf(constants.get(c, 1.5)) for c in constant_names]
+            expected = _safe(functions[0], args)
+            if not nll:
+                subs = {d.target: flat_target[0]} if not model.target.support.event else {}
+                subs.update({sympy.Symbol(c): constants.get(c, 1.5) for c in fn.constants})
+                scale = mpmath.mpf(str(sympy.N(d.scale.subs(subs), DIGITS)))
+                constant = _constant(d, flat_target, constants)
+                expected = (expected - constant) / scale if expected is not None else None
+            records.append(("loss", (target, raw), float(loss), expected))
+            got = [v for g in grads for v in np.atleast_1d(g[0])]
+            for k, g in enumerate(got):
+                e = _safe(functions[1 + k], args)
+                if not nll and e is not None:
+                    e = e / scale
+                records.append((f"d/draw[{k}]", (target, raw), float(g), e))
+    return records
+
+
+def _constant(d, flat_target, constants):
+    c = d.constant
+    if isinstance(d.target, sympy.IndexedBase):
+        return mpmath.mpf(0) if c == 0 else None
+    c = c.subs({d.target: sympy.Float(flat_target[0], DIGITS)})
+    c = c.subs({sympy.Symbol(k): v for k, v in constants.items()})
+    return mpmath.mpf(str(sympy.N(c, DIGITS)))
+
+
+def _safe(f, args):
+    try:
+        value = f(*args)
+    except (ZeroDivisionError, ValueError, OverflowError):
+        return None  # undefined at this point (e.g. log 0 times 0 as a limit)
+    return value if mpmath.isfinite(value) or mpmath.isinf(value) else None
+
+
+def error_in_ulps(got: float, expected) -> float:
+    """|got - expected| in units of the last place of float(expected); inf for a wrong
+    infinity or a NaN."""
+    if math.isnan(got):
+        return math.inf
+    if abs(expected) > FLOAT64_MAX:
+        return 0.0 if math.isinf(got) and (got > 0) == (expected > 0) else math.inf
+    exp_float = float(expected)
+    spacing = np.spacing(abs(exp_float)) if exp_float != 0 else 5e-324
+    return float(abs(mpmath.mpf(got) - expected) / mpmath.mpf(float(spacing)))
+
+
+def acceptable(got: float, expected) -> bool:
+    """Within 4 ulps or 1e-13 relative where finite; the right infinity where not."""
+    if math.isnan(got):
+        return False
+    if abs(expected) > FLOAT64_MAX:
+        return math.isinf(got) and (got > 0) == (expected > 0)
+    if math.isinf(got):
+        return False
+    error = abs(mpmath.mpf(got) - expected)
+    return error <= max(4 * mpmath.mpf(float(np.spacing(abs(float(expected))))),
+                        mpmath.mpf("1e-13") * abs(expected))
