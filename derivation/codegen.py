@@ -94,7 +94,7 @@ def _onehot(index, classes, dtype):
     # What a kernel printed as whole expressions (outputs over classes) hands back: the loss
     # summed or per sample, each gradient scaled (a per-sample scale along the class axis).
     "_finish": """
-def _finish(outputs, has_loss, shape, dtype, scale, total):
+def _finish(outputs, has_loss, shape, dtype, scale, total, arguments=()):
     outputs = [numpy.asarray(o, dtype) for o in outputs]
     if has_loss:
         loss = outputs[0] if outputs[0].shape == shape else numpy.broadcast_to(outputs[0], shape)
@@ -103,7 +103,12 @@ def _finish(outputs, has_loss, shape, dtype, scale, total):
         s = numpy.asarray(scale)
         for k in range(1 if has_loss else 0, len(outputs)):
             g = outputs[k]
-            outputs[k] = g * (s[..., None] if s.ndim and g.ndim > len(shape) else s)
+            factor = s[..., None] if s.ndim and g.ndim > len(shape) else s
+            mine = g.flags.writeable and g.shape == numpy.broadcast_shapes(g.shape, factor.shape)
+            if mine and not any(numpy.may_share_memory(g, a) for a in arguments):
+                g *= factor  # a fresh array of the kernel's: scaled in place
+            else:
+                outputs[k] = g * factor
     return tuple(outputs)
 """,
     # A few scratch arrays per thread, kept between calls: fresh memory costs page faults
@@ -133,16 +138,35 @@ def _sum_of_products(a, b):
     "_take": '''
 def _take(values, index):
     """values[..., index] for an array of class indices (one per sample)."""
+    values = numpy.broadcast_to(values, index.shape + values.shape[-1:])
     return numpy.take_along_axis(values, index[..., None], axis=-1)[..., 0]
 ''',
     # logsumexp(z) - max(z) = log1p(sum of exp(z_k - max z) over all but one maximal k): the
     # largest term, exp(0) = 1, is left out of the sum so the small rest keeps its digits.
-    "_lse_excess": '''
-def _lse_excess(z, top):
-    """logsumexp(z) - max(z) over the last axis, given top = max(z)."""
-    shifted = numpy.exp(z - top[..., None])
-    numpy.put_along_axis(shifted, numpy.argmax(z, axis=-1)[..., None], 0.0, axis=-1)
-    return numpy.log1p(shifted.sum(axis=-1))
+    "_softmax_parts": '''
+def _softmax_parts(z, probabilities):
+    """max z, logsumexp(z) - max z and (if asked) softmax(z), over the last axis, from one
+    (..., K) array: exp(z - max z), whose largest entry (exactly 1) is left out of the sum
+    so that a logsumexp close to max z keeps its digits."""
+    at_top = numpy.argmax(z, axis=-1)[..., None]
+    top = numpy.take_along_axis(z, at_top, axis=-1)[..., 0]
+    shifted = numpy.subtract(z, top[..., None])
+    numpy.exp(shifted, out=shifted)
+    numpy.put_along_axis(shifted, at_top, 0.0, axis=-1)
+    rest = shifted.sum(axis=-1)
+    excess = numpy.log1p(rest)
+    if not probabilities:
+        return top, excess, None
+    total = rest + 1.0
+    shifted /= total[..., None]
+    numpy.put_along_axis(shifted, at_top, (1.0 / total)[..., None], axis=-1)
+    return top, excess, shifted
+''',
+    "_replace_column": '''
+def _replace_column(values, index, column):
+    """``values`` (a fresh array) with the entry of class ``index`` replaced by ``column``."""
+    numpy.put_along_axis(values, index[..., None], column[..., None], axis=-1)
+    return values
 ''',
 }
 
@@ -163,6 +187,9 @@ class KernelPrinter(SciPyPrinter):
         self._arrays = set(arrays)  # names of per-sample arrays (args, temporaries)
         self._target_index = class_index_target
         self._class_indices: set[sympy.Symbol] = set()
+        # vectors whose max, lse_excess and softmax come from one _softmax_parts call:
+        # name -> whether the probabilities are needed
+        self.parts: dict[str, bool] = {}
 
     def print_output(self, expr: sympy.Expr, per_class: bool) -> str:
         saved = self._class_indices
@@ -211,21 +238,36 @@ class KernelPrinter(SciPyPrinter):
     def _print_logsumexp(self, expr):
         return self._per_sample(f"scipy.special.logsumexp({self._print(expr.args[0])}, axis=-1)")
 
+    def _part(self, z: sympy.Expr, k: int) -> str:
+        name = self._print(z)
+        self.parts[name] = self.parts.get(name, False) or k == 2
+        return f"_parts_{name}[{k}]"
+
     def _print_amax(self, expr):
-        return self._per_sample(f"numpy.max({self._print(expr.args[0])}, axis=-1)")
+        return self._per_sample(self._part(expr.args[0], 0))
 
     def _print_lse_excess(self, expr):
-        z, top = expr.args
+        return self._per_sample(self._part(expr.args[0], 1))
+
+    def _print_softmax(self, expr):
+        z, index = expr.args
+        probabilities = self._part(z, 2)
+        if index in self._class_indices:
+            return probabilities
+        return self._per_sample(f"_take({probabilities}, {self._print(index)})")
+
+    def _print_replace_column(self, expr):
+        values, index, column = expr.args
         saved = self._class_indices
         self._class_indices = set()
         try:
-            code = f"_lse_excess({self._print(z)}, {self._print(top)})"
+            at_target = self._print(column)
         finally:
             self._class_indices = saved
-        return self._per_sample(code)
-
-    def _print_softmax(self, expr):
-        return f"scipy.special.softmax({self._print(expr.args[0])}, axis=-1)"
+        code = self._print(values)
+        if isinstance(values, (sympy.Indexed, sympy.Symbol)):
+            code = f"numpy.array({code})"  # never write into an argument
+        return f"_replace_column({code}, {index.name}, {at_target})"
 
     def _print_log_softmax(self, expr):
         return f"scipy.special.log_softmax({self._print(expr.args[0])}, axis=-1)"
@@ -331,8 +373,13 @@ def kernel_source(
         (str(sym), printer.print_output(v, per_class=False)) for sym, v in reversed(kept)
     ]
     printed = [printer.print_output(o, per_class=_COMPONENT in o.free_symbols) for o in outputs]
+    lines += [
+        f"    _parts_{z} = _softmax_parts({z}, {probabilities})"
+        for z, probabilities in printer.parts.items()
+    ]
     body = [
-        f"    return _finish(({', '.join(printed)},), {has_loss}, _shape, _dtype, _scale, _total)"
+        f"    return _finish(({', '.join(printed)},), {has_loss}, _shape, _dtype, _scale, _total, "
+        f"({', '.join(args)},))"
     ]
     # A temporary may be needed only by a sum's bounds, which the printed code leaves out.
     for name_, code in reversed(assignments):

@@ -20,7 +20,7 @@ from __future__ import annotations
 import sympy
 from sympy.codegen.cfunctions import log1p
 
-from likelihoods.links import OTHER_INDEX
+from likelihoods.links import COMPONENT, OTHER_INDEX
 
 
 class _Named(sympy.Function):
@@ -251,6 +251,18 @@ class log_softmax(_Named):
         return True
 
 
+class replace_column(_Named):
+    r"""replace_column(A, c, b): the per-class values A_i, with the entry of class c (one per
+    sample) replaced by b. Written for an expression linear in [i = c]: P + [i = c] Q is P off
+    the target class and (P + Q) at it (used in evaluation only)."""
+
+    nargs = 3
+
+    @classmethod
+    def definition(cls, a, c, b):
+        return a + sympy.KroneckerDelta(COMPONENT, c) * (b - a.xreplace({COMPONENT: c}))
+
+
 class amax(_OverClasses):
     r"""max_k z_k over the class axis (used in evaluation only)."""
 
@@ -291,6 +303,7 @@ NAMED = (
     log_softmax,
     amax,
     lse_excess,
+    replace_column,
 )
 
 
@@ -320,6 +333,7 @@ __all__ = [
     "log_softmax",
     "amax",
     "lse_excess",
+    "replace_column",
     "log1p",
     "expand_definitions",
 ]

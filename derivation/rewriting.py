@@ -19,6 +19,8 @@ import sympy
 from sympy.codegen.cfunctions import expm1, log1p
 from sympy.codegen.rewriting import ReplaceOptim, optimize
 
+from likelihoods.links import COMPONENT
+
 from .functions import (
     amax,
     expit,
@@ -27,6 +29,7 @@ from .functions import (
     log_softmax,
     logsumexp,
     lse_excess,
+    replace_column,
     softmax,
     softplus,
     xdivy,
@@ -241,9 +244,33 @@ def _linear_sum(term: sympy.Expr, z: sympy.IndexedBase):
     return outer * inner[0], sums[0].limits[0]
 
 
+def _replace_target_column(expr: sympy.Expr) -> sympy.Expr:
+    # P + [i = c] Q is P everywhere but at the target class c, where it is P + Q: compute P
+    # over all classes and overwrite one entry per sample, instead of evaluating both forms
+    # over every class and mixing them with a one-hot mask.
+    deltas = [d for d in expr.atoms(sympy.KroneckerDelta) if COMPONENT in d.free_symbols]
+    if len(deltas) != 1 or not expr.has(COMPONENT):
+        return expr
+    (delta,) = deltas
+    index = next(a for a in delta.args if a != COMPONENT)
+    expanded = sympy.expand(expr, power_exp=False, log=False, mul=True, multinomial=False)
+    q = expanded.coeff(delta)
+    p = sympy.expand(expanded - q * delta)
+    if p.has(delta) or q.has(delta):
+        return expr
+    at_target = (sympy.factor_terms(p + q)).xreplace({COMPONENT: index})
+    return replace_column(sympy.factor_terms(p), index, at_target)
+
+
 def _evaluate_over_classes(expr: sympy.Expr) -> sympy.Expr:
-    # The last step before printing: log_softmax and any remaining logsumexp in terms of
-    # max z and lse_excess, shared with the loss by common-subexpression elimination.
+    # The last step before printing: exp(log_softmax) is softmax, printed from the same
+    # helper as max z and lse_excess; log_softmax and any remaining logsumexp in terms of max z
+    # and lse_excess, shared with the loss by common-subexpression elimination.
+    expr = expr.replace(
+        lambda e: isinstance(e, sympy.exp) and isinstance(e.args[0], log_softmax),
+        lambda e: softmax(*e.args[0].args),
+    )
+
     def log_p(e):
         z, i = e.args
         top = amax(z)
@@ -294,7 +321,12 @@ SUM_RULES = (
 )
 
 #: Rules that fix an evaluation order; applied last, after any differentiation.
-FINAL_RULES = (_group_scaled_residuals, _group_logsumexp, _evaluate_over_classes)
+FINAL_RULES = (
+    _group_scaled_residuals,
+    _group_logsumexp,
+    _replace_target_column,
+    _evaluate_over_classes,
+)
 
 
 def stabilize(expr: sympy.Expr, final: bool = True) -> sympy.Expr:

@@ -51,8 +51,10 @@ def _reference_functions(model):
             if choice.parameter.domain.event:
                 raw = sympy.IndexedBase(f"r_{name}", shape=(CLASSES,))
                 raws.extend(raw[k] for k in range(CLASSES))
-                values[name] = [choice.link.inverse(raw, k) if choice.link.event else raw[k]
-                                for k in range(CLASSES)]
+                values[name] = [
+                    choice.link.inverse(raw, k) if choice.link.event else raw[k]
+                    for k in range(CLASSES)
+                ]
             else:
                 raw = sympy.Symbol(f"r_{name}", real=True)
                 raws.append(raw)
@@ -62,15 +64,25 @@ def _reference_functions(model):
     if model.target.support.event:
         ys = sympy.symbols(f"y0:{CLASSES}", real=True)
         vector = {n: v for n, v in values.items() if isinstance(v, list)}
-        density = model.log_density(
-            sympy.IndexedBase("t"), **{n: sympy.IndexedBase(f"_{n}") for n in values}
-        ).xreplace({lk.CLASSES: CLASSES}).doit()
-        density = density.replace(
-            lambda e: isinstance(e, sympy.Indexed),
-            lambda e: ys[int(e.indices[0])]
-            if str(e.base.label) == "t"
-            else vector[str(e.base.label)[1:]][int(e.indices[0])],
-        ).xreplace({lk.CLASSES: CLASSES}).doit()
+        density = (
+            model.log_density(
+                sympy.IndexedBase("t"), **{n: sympy.IndexedBase(f"_{n}") for n in values}
+            )
+            .xreplace({lk.CLASSES: CLASSES})
+            .doit()
+        )
+        density = (
+            density.replace(
+                lambda e: isinstance(e, sympy.Indexed),
+                lambda e: (
+                    ys[int(e.indices[0])]
+                    if str(e.base.label) == "t"
+                    else vector[str(e.base.label)[1:]][int(e.indices[0])]
+                ),
+            )
+            .xreplace({lk.CLASSES: CLASSES})
+            .doit()
+        )
         arguments = [*ys, *raws]
     else:
         density = model.log_density(y, **values)
@@ -79,8 +91,10 @@ def _reference_functions(model):
     constants = sorted(
         (s for s in nll.free_symbols if s not in set(arguments)), key=lambda s: s.name
     )
-    functions = [sympy.lambdify([*arguments, *constants], e, modules="mpmath")
-                 for e in [nll] + [sympy.diff(nll, r) for r in raws]]
+    functions = [
+        sympy.lambdify([*arguments, *constants], e, modules="mpmath")
+        for e in [nll] + [sympy.diff(nll, r) for r in raws]
+    ]
     return functions, [c.name for c in constants]
 
 
@@ -97,13 +111,31 @@ def _grid(model):
         domain = choice.parameter.domain
         if domain.event:
             if choice.link.event:
-                axes.append([np.array(v) for v in ([0.0, 0.0, 0.0], [1e3, -1e3, 0.0],
-                                                   [-1e3, -1e3, -1e3], [30.0, 0.0, -2.0],
-                                                   [1e-3, -1e-3, 0.0], [700.0, 699.0, -745.0])])
+                axes.append(
+                    [
+                        np.array(v)
+                        for v in (
+                            [0.0, 0.0, 0.0],
+                            [1e3, -1e3, 0.0],
+                            [-1e3, -1e3, -1e3],
+                            [30.0, 0.0, -2.0],
+                            [1e-3, -1e-3, 0.0],
+                            [700.0, 699.0, -745.0],
+                        )
+                    ]
+                )
             else:
-                axes.append([np.array(v) for v in ([1.0, 0.0, 0.0], [0.2, 0.3, 0.5],
-                                                   [1e-300, 0.5, 0.5 - 1e-300],
-                                                   [1 - 2**-53, 2**-54, 2**-54])])
+                axes.append(
+                    [
+                        np.array(v)
+                        for v in (
+                            [1.0, 0.0, 0.0],
+                            [0.2, 0.3, 0.5],
+                            [1e-300, 0.5, 0.5 - 1e-300],
+                            [1 - 2**-53, 2**-54, 2**-54],
+                        )
+                    ]
+                )
         elif choice.link.name == "identity":
             values = IDENTITY[domain.name]
             if name == "kappa":
@@ -195,5 +227,6 @@ def acceptable(got: float, expected) -> bool:
     if math.isinf(got):
         return False
     error = abs(mpmath.mpf(got) - expected)
-    return error <= max(4 * mpmath.mpf(float(np.spacing(abs(float(expected))))),
-                        mpmath.mpf("1e-13") * abs(expected))
+    return error <= max(
+        4 * mpmath.mpf(float(np.spacing(abs(float(expected))))), mpmath.mpf("1e-13") * abs(expected)
+    )
