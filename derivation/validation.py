@@ -47,7 +47,7 @@ def check_domain(name: str, array: np.ndarray, domain: Domain, what: str) -> Non
     else:
         inside = _within(domain, array.min(), array.max())
     if inside and domain.integer and array.dtype.kind == "f":
-        inside = bool(np.all(np.floor(array) == array))
+        inside = _all_integers(array)
     if inside:
         return
     bad = ~_elementwise(domain, array)
@@ -57,6 +57,20 @@ def check_domain(name: str, array: np.ndarray, domain: Domain, what: str) -> Non
     value = (array[index] if array.ndim else array[()]).item()
     where = f" at index {index}" if array.ndim else ""
     raise ValueError(f"{name}: expected {what} in {domain.describe()}, got {value!r}{where}")
+
+
+def _all_integers(array: np.ndarray, chunk: int = 1 << 15) -> bool:
+    """Whether every element is a whole number, in chunks small enough for the cache (one
+    pass over the data, no array-sized temporary)."""
+    flat = array.reshape(-1)
+    scratch = np.empty(min(chunk, flat.size), flat.dtype)
+    for start in range(0, flat.size, chunk):
+        part = flat[start : start + chunk]
+        whole = scratch[: part.size]
+        np.floor(part, out=whole)
+        if not np.array_equal(whole, part):
+            return False
+    return True
 
 
 def _within(domain: Domain, low, high) -> bool:
