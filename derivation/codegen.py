@@ -135,6 +135,25 @@ def _sum_of_products(a, b):
         return numpy.dot(a.reshape(-1), b.reshape(-1))
     return numpy.einsum("...,...->", a, b)
 ''',
+    # Not in scipy.special: log(i0e(x)) rounds i0e(x) ~ 1 - |x| near 1 and loses the x^2/4 of
+    # log I0(x) below |x| = 1; there the power series of I0(x) - 1 gives it in full.
+    "_log_i0e": '''
+def _log_i0e(x):
+    """log(I0(x) e^-|x|)."""
+    x = numpy.abs(numpy.asarray(x))
+    with numpy.errstate(divide="ignore"):
+        out = numpy.log(scipy.special.i0e(x))
+    small = x < 1
+    if numpy.any(small):
+        q = numpy.square(x[small] / 2)
+        term, total = q.copy(), q.copy()
+        for k in range(2, 24):  # (x^2/4)^k / k!^2 < 1e-17 (x^2/4)^1 by then
+            term *= q / (k * k)
+            total += term
+        out = numpy.array(out, copy=True)
+        out[small] = numpy.log1p(total) - x[small]
+    return out
+''',
     "_take": '''
 def _take(values, index):
     """values[..., index] for an array of class indices (one per sample)."""
@@ -299,7 +318,7 @@ class KernelPrinter(SciPyPrinter):
         return f"scipy.special.gammaln({self._print(expr.args[0])})"
 
     def _print_log_i0e(self, expr):
-        return f"numpy.log(scipy.special.i0e({self._print(expr.args[0])}))"
+        return f"_log_i0e({self._print(expr.args[0])})"
 
     def _print_one_minus_i1_over_i0(self, expr):
         return f"_one_minus_i1_over_i0({self._print(expr.args[0])})"

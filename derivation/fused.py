@@ -43,12 +43,11 @@ UFUNCS = {
     F.gammaln: "scipy.special.gammaln",
 }
 
-_I0E = sympy.Function("i0e")
 _COMMUTATIVE = {"numpy.add", "numpy.multiply", "numpy.maximum", "numpy.minimum"}
 
 
 def lower_named(expr: sympy.Expr) -> sympy.Expr:
-    """softplus, expit and log_i0e in terms of primitives (see the module docstring)."""
+    """softplus and expit in terms of primitives (see the module docstring)."""
     expr = expr.replace(
         lambda e: isinstance(e, F.softplus),
         lambda e: sympy.Max(e.args[0], 0) + log1p(sympy.exp(-sympy.Abs(e.args[0]))),
@@ -57,7 +56,7 @@ def lower_named(expr: sympy.Expr) -> sympy.Expr:
         lambda e: isinstance(e, F.expit),
         lambda e: sympy.exp(sympy.Min(e.args[0], 0)) / (1 + sympy.exp(-sympy.Abs(e.args[0]))),
     )
-    return expr.replace(lambda e: isinstance(e, F.log_i0e), lambda e: sympy.log(_I0E(e.args[0])))
+    return expr
 
 
 @dataclass(frozen=True)
@@ -124,8 +123,6 @@ class _Lowering:
         function = UFUNCS.get(type(expr))
         if function is not None and len(expr.args) <= 2:
             return self.apply(function, [self.value(a) for a in expr.args])
-        if isinstance(expr, sympy.Function) and expr.func == _I0E:
-            return self.apply("scipy.special.i0e", [self.value(expr.args[0])])
         return self._opaque(expr)
 
     def _opaque(self, expr: sympy.Expr) -> int:

@@ -285,6 +285,27 @@ def _evaluate_over_classes(expr: sympy.Expr) -> sympy.Expr:
 
 _X = sympy.Wild("x")
 
+
+def _logistic_to_expit(expr: sympy.Expr) -> sympy.Expr:
+    # (1 + e^x)^n e^(-n x) = (1 + e^-x)^n = expit(x)^(-n), for any integer n: e^x / (1 + e^x)
+    # differentiated as a quotient gives e^x/(1+e^x) - e^2x/(1+e^x)^2, and (1 + e^x) e^-x gives
+    # 1 - (1 + e^x) e^-x terms, both cancelling for large x; expit's derivative is
+    # expit(x) expit(-x).
+    def convert(mul: sympy.Mul) -> sympy.Expr:
+        for f in mul.args:
+            if f.is_Pow and f.exp.is_Integer and f.base.is_Add and len(f.base.args) == 2:
+                exps = [t for t in f.base.args if isinstance(t, sympy.exp)]
+                if sympy.S.One not in f.base.args or not exps:
+                    continue
+                x, n = exps[0].args[0], f.exp
+                rest = mul / (f * sympy.exp(-n * x))  # exponents combine; no cancel()
+                if not rest.has(f.base) and not rest.has(sympy.exp(x)):
+                    return rest * expit(x) ** (-n)
+        return mul
+
+    return expr.replace(lambda e: e.is_Mul, convert)
+
+
 RULES = (
     # log(Gamma(x)) overflows for x > 171: use the log-gamma function itself.
     ReplaceOptim(
@@ -312,6 +333,7 @@ RULES = (
 
 #: Rules on whole expressions (sums) after the term-level rules above.
 SUM_RULES = (
+    _logistic_to_expit,
     _split_softplus_linear,
     _split_expit_constant,
     _one_minus_cos,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from dataclasses import dataclass
 
 import mpmath
 import numpy as np
@@ -21,12 +22,18 @@ import likelihoods as lk
 from derivation import derive
 
 DIGITS = 50  # significant digits asked of every reference value
-WORK_DIGITS = 1200  # working precision: log(1 + e^-1000) needs some 435 digits to see e^-1000
+WORK_DIGITS = 520  # working precision: log(1 + e^-1000) needs some 435 digits to see e^-1000
 FLOAT64_MAX = mpmath.mpf(np.finfo(np.float64).max)
 CLASSES = 3
 
-# Raw outputs of non-identity links: 0, and +-10^k for k from -3 to 3 in half decades.
-UNBOUNDED = [0.0] + [s * 10.0**e for e in np.arange(-3, 3.01, 0.5) for s in (1, -1)]
+# Raw outputs of non-identity links: 0, and +-10^k in half decades, for k from -3 up to 3
+# (logits, log-rates: +-1e3) or to log10(345) (the log of a scale from 1e-150 to 1e150).
+LOGITS = [0.0] + [s * 10.0**e for e in np.arange(-3, 3.01, 0.5) for s in (1, -1)]
+LOG_SCALES = (
+    [0.0] + [s * 10.0**e for e in np.arange(-3, 2.51, 0.5) for s in (1, -1)] + [345.0, -345.0]
+)
+#: Concentrations go up to 1e5 (log 1e5 = 11.5).
+LOG_CONCENTRATIONS = [v for v in LOG_SCALES if v <= math.log(1e5)] + [math.log(1e5)]
 # Identity-link parameters, per domain, from edge to edge of the float64 range.
 IDENTITY = {
     "real": [0.0, 1e-3, -1.0, 2.5, -30.0, 1e3],
@@ -141,8 +148,12 @@ def _grid(model):
             if name == "kappa":
                 values = [1e-3, 1.0, 30.0, 1e3, 1e5]
             axes.append(values)
+        elif name == "kappa":
+            axes.append(LOG_CONCENTRATIONS)
+        elif domain.name != "unit_interval":  # a scale, a rate or a location
+            axes.append(LOG_SCALES)
         else:
-            axes.append(UNBOUNDED)
+            axes.append(LOGITS)
     moderate = [[a[len(a) // 2]] for a in axes]
     points = []
     for i, axis in enumerate(axes):  # one output swept at a time, the others moderate
@@ -156,46 +167,95 @@ def _grid(model):
     return points
 
 
-def sweep(model, nll: bool = True):
-    """``[(what, point, got, expected)]`` for every output at every grid point, where
-    ``expected`` is an mpmath number (possibly beyond float64's range)."""
+def sweep(model, nll: bool = True) -> list[Record]:
+    """A :class:`Record` for every output at every grid point; ``expected`` is an mpmath
+    number (possibly beyond float64's range), or None where the reference is undefined."""
     functions, constant_names = _reference_functions(model)
     fn = derive(model).compile(nll=nll)
-    constants = {c: 1.5 for c in fn.constants}
+    # Symbolic fixed parameters at 1.5 (the NLL holds all of them; the loss maybe fewer).
+    constants = {c: 1.5 for c in derive(model).compile(nll=True).constants}
+    passed = {c: constants[c] for c in fn.constants}
     d = derive(model)
     records = []
     with mpmath.workdps(WORK_DIGITS):
         for target, raw in _grid(model):
             arrays = [np.array([target]), *(np.array([r]) for r in raw)]
-            loss, grads = fn.loss_and_grad(*arrays, reduction="sum", **constants)
+            loss, grads = fn.loss_and_grad(*arrays, reduction="sum", **passed)
             flat_target = list(np.atleast_1d(target))
             flat_raw = [v for r in raw for v in np.atleast_1d(r)]
             args = [mpmath.mpf(float(v)) for v in flat_target + flat_raw]
             args += [mpmath.mpf(constants.get(c, 1.5)) for c in constant_names]
             expected = _safe(functions[0], args)
+            reference = (functions[0], args, None)
             if not nll:
                 subs = {d.target: flat_target[0]} if not model.target.support.event else {}
-                subs.update({sympy.Symbol(c): constants.get(c, 1.5) for c in fn.constants})
-                scale = mpmath.mpf(str(sympy.N(d.scale.subs(subs), DIGITS)))
-                constant = _constant(d, flat_target, constants)
+                subs.update({model.parameter_symbol(c): constants[c] for c in constants})
+                scale = mpmath.mpf(str(sympy.N(d.scale.subs(subs), WORK_DIGITS)))
+                constant = _constant(model, d, flat_target, constants)
                 expected = (expected - constant) / scale if expected is not None else None
-            records.append(("loss", (target, raw), float(loss), expected))
+            records.append(Record("loss", (target, raw), float(loss), expected, reference))
             got = [v for g in grads for v in np.atleast_1d(g[0])]
             for k, g in enumerate(got):
                 e = _safe(functions[1 + k], args)
                 if not nll and e is not None:
                     e = e / scale
-                records.append((f"d/draw[{k}]", (target, raw), float(g), e))
+                reference = (functions[1 + k], args, None if nll else scale)
+                records.append(Record(f"d/draw[{k}]", (target, raw), float(g), e, reference))
     return records
 
 
-def _constant(d, flat_target, constants):
+@dataclass
+class Record:
+    """One compared value: what it is, the inputs, the float64 result, the reference value,
+    and what is needed to evaluate the reference's sensitivity to its inputs."""
+
+    what: str
+    point: tuple
+    got: float
+    expected: object
+    reference: tuple
+
+    def ok(self) -> bool:
+        """Within 4 ulps or 1e-13 (see :func:`acceptable`), or, where the problem itself is
+        ill-conditioned, within what rounding each input by 4 ulps would move the result."""
+        if self.expected is None:
+            return True
+        if acceptable(self.got, self.expected):
+            return True
+        if math.isnan(self.got) or abs(self.expected) > FLOAT64_MAX:
+            return False
+        return abs(mpmath.mpf(self.got) - self.expected) <= self.conditioning()
+
+    def conditioning(self):
+        """4 eps times sum_i |x_i df/dx_i|: the spread of f over inputs rounded by 4 ulps."""
+        f, args, divisor = self.reference
+        total = mpmath.mpf(0)
+        with mpmath.workdps(WORK_DIGITS):
+            for i, x in enumerate(args):
+                if x == 0:
+                    continue
+
+                def along(t, i=i):
+                    moved = list(args)
+                    moved[i] = t
+                    return f(*moved)
+
+                try:
+                    total += abs(x * mpmath.diff(along, x))
+                except (ZeroDivisionError, ValueError):
+                    return mpmath.mpf(0)
+        if divisor is not None:
+            total /= abs(divisor)
+        return 4 * mpmath.mpf(2) ** -52 * total
+
+
+def _constant(model, d, flat_target, constants):
     c = d.constant
     if isinstance(d.target, sympy.IndexedBase):
         return mpmath.mpf(0) if c == 0 else None
     c = c.subs({d.target: sympy.Float(flat_target[0], DIGITS)})
-    c = c.subs({sympy.Symbol(k): v for k, v in constants.items()})
-    return mpmath.mpf(str(sympy.N(c, DIGITS)))
+    c = c.subs({model.parameter_symbol(k): v for k, v in constants.items()})
+    return mpmath.mpf(str(sympy.N(c, WORK_DIGITS)))
 
 
 def _safe(f, args):

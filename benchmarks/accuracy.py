@@ -1,0 +1,41 @@
+"""Print the worst error of every family's loss and gradients against the high-precision
+oracle of ``tests/oracle.py``: ``python -m benchmarks.accuracy`` (about half a minute)."""
+
+from __future__ import annotations
+
+import math
+import pathlib
+import sys
+
+sys.path.insert(0, str(pathlib.Path(__file__).parents[1] / "tests"))
+
+from oracle import error_in_ulps, sweep  # noqa: E402
+from support import all_variants, model_id  # noqa: E402
+
+
+def table() -> str:
+    lines = [
+        "| model | values compared | worst error, ulps | within 4 ulps or 1e-13 | "
+        "beyond, within the inputs' conditioning |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for model in all_variants():
+        records = [r for r in sweep(model, nll=True) if r.expected is not None]
+        finite = [r for r in records if not math.isinf(float(r.expected))]
+        worst = max((error_in_ulps(r.got, r.expected) for r in finite), default=0.0)
+        strict = sum(1 for r in records if r.ok() and _strict(r))
+        lines.append(
+            f"| {model_id(model)} | {len(records)} | {worst:.3g} | {strict} | "
+            f"{sum(1 for r in records if r.ok()) - strict} |"
+        )
+    return "\n".join(lines)
+
+
+def _strict(record) -> bool:
+    from oracle import acceptable
+
+    return acceptable(record.got, record.expected)
+
+
+if __name__ == "__main__":
+    print(table())
