@@ -10,6 +10,7 @@ import sys
 sys.path.insert(0, str(pathlib.Path(__file__).parents[1] / "tests"))
 
 from oracle import error_in_ulps, sweep  # noqa: E402
+
 from support import all_variants, model_id  # noqa: E402
 
 

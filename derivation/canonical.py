@@ -91,7 +91,9 @@ def reduce_model(model: NoiseModel) -> Reduction:
         ]
         if domain.event and raw
     )
-    general = expand_nll(raw_nll)
+    # Terms are grouped by the functions of the outputs they multiply, so that the NLL holds
+    # (y - 1) log(1 - p) rather than y log(1 - p) - log(1 - p), inf - inf at p = y = 1.
+    general = _collect_output_functions(expand_nll(raw_nll), outputs)
     nll = apply_simplex_identities(general, list(simplex))
     loss, scale, constant = split_constants(nll, outputs, y)
     general_loss = split_constants(general, outputs, y)[0] if simplex else loss

@@ -7,8 +7,8 @@ sign where it overflows; never NaN."""
 from __future__ import annotations
 
 import pytest
-
 from oracle import sweep
+
 from support import all_variants, model_id
 
 # Known and left alone, each with its reason: the full NLL of a Laplace scale predicted
