@@ -128,6 +128,14 @@ def _scratch(shape, dtype, count):
         _POOL.arrays = pool
     return pool[1]
 ''',
+    "_fresh": '''
+def _fresh(value, shape, dtype):
+    """A helper's result as an array of the kernel's shape and dtype, free to write into."""
+    value = numpy.asarray(value, dtype=dtype)
+    if value.shape != shape or not value.flags.writeable:
+        value = numpy.array(numpy.broadcast_to(value, shape))
+    return value
+''',
     "_sum_of_products": '''
 def _sum_of_products(a, b):
     """sum(a * b) without storing the products."""

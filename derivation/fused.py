@@ -290,7 +290,7 @@ def fused_kernel(
         else:
             count += 1
             out = f"_b{count}"
-            lines.append(f"    {out} = {op.code.format(*operands)}")
+            lines.append(f"    {out} = _fresh({op.code.format(*operands)}, _shape, _dtype)")
         names[i] = out
         owned.add(i)
         for j in set(op.operands):
