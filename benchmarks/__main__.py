@@ -18,6 +18,7 @@ import numpy as np  # noqa: E402
 
 from .cases import CASES  # noqa: E402
 from .costs import derivation_costs  # noqa: E402
+from .memory import peak_ratios  # noqa: E402
 from .report import format_tables, update_readme  # noqa: E402
 from .timing import interleaved  # noqa: E402
 
@@ -50,6 +51,9 @@ def main(argv=None) -> int:
             print(format_tables([entry]), flush=True)
     results["derivation"] = derivation_costs(quick=args.quick)
     print(format_tables([], results["derivation"]))
+    results["memory"] = peak_ratios(10**4 if args.quick else 10**7)
+    for name, ratio in results["memory"].items():
+        print(f"  peak memory of loss_and_grad, {name:24s} {ratio:.2f} x the inputs")
     pathlib.Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
     print(f"results written to {args.out}")
     if args.readme:

@@ -56,6 +56,7 @@ def markdown(results: dict) -> str:
         for name, v in d["families"].items()
     )
     m = results["machine"]
+    memory = ", ".join(f"{name} {ratio:.2f}" for name, ratio in results.get("memory", {}).items())
     return "\n".join(
         [
             "Ratios to hand-fused NumPy in the same run (median time in parentheses; lower is "
@@ -67,7 +68,9 @@ def markdown(results: dict) -> str:
             "",
             f"Deriving and compiling, cold (new process) / warm (cached): {cost}. Importing the "
             f"library adds {d['import_overhead_seconds']:.2f} s to importing numpy, scipy and "
-            "sympy. Regenerate with `python -m benchmarks --readme`.",
+            "sympy. Peak memory of one `loss_and_grad` call on 1e7 samples (scratch arrays "
+            f"and results, over the inputs' size): {memory}. Regenerate with "
+            "`python -m benchmarks --readme`.",
         ]
     )
 

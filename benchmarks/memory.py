@@ -1,0 +1,49 @@
+"""Peak memory of ``loss_and_grad``, measured with tracemalloc (numpy reports its arrays to
+it), as a ratio to the size of the inputs: ``python -m benchmarks.memory``. The first call at
+this size is measured, so the per-thread scratch arrays the kernels keep between calls are
+counted along with the results."""
+
+from __future__ import annotations
+
+import tracemalloc
+
+import numpy as np
+
+import likelihoods as lk
+from derivation import derive
+
+
+def _inputs(model, n, rng):
+    if model.target.support.event:
+        z = rng.normal(size=(n // 10, 10))
+        return rng.integers(0, 10, size=n // 10), [z]
+    y = {
+        "binary": lambda: rng.integers(0, 2, n).astype(float),
+        "nonnegative_integer": lambda: rng.poisson(2.0, n).astype(float),
+        "circular": lambda: rng.uniform(-np.pi, np.pi, n),
+    }.get(model.target.support.name, lambda: rng.normal(size=n))()
+    return y, [rng.normal(size=n) for _ in model.predicted]
+
+
+def peak_ratios(n: int = 10**7) -> dict[str, float]:
+    """Peak bytes allocated during one call, over the bytes of its inputs."""
+    rng = np.random.default_rng(0)
+    out = {}
+    for name, cls in lk.REGISTRY.items():
+        model = cls()
+        fn = derive(model).compile()
+        small_y, small_raws = _inputs(model, 100, rng)
+        fn.loss_and_grad(small_y, *small_raws)  # kernels built (not what is measured)
+        y, raws = _inputs(model, n, rng)
+        inputs = y.nbytes + sum(r.nbytes for r in raws)
+        tracemalloc.start()
+        fn.loss_and_grad(y, *raws)
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        out[name] = peak / inputs
+    return out
+
+
+if __name__ == "__main__":
+    for name, ratio in peak_ratios().items():
+        print(f"{name:24s} peak / inputs = {ratio:.2f}")
