@@ -58,7 +58,7 @@ class Derivation:
         self.gradient: tuple[sympy.Expr, ...] = tuple(
             derivative(reduction.loss, o) for o in reduction.outputs
         )
-        self._compiled: dict[bool, CompiledLoss] = {}
+        self._compiled: dict[tuple[bool, str], CompiledLoss] = {}
         self._lock = threading.Lock()
         self._steps: tuple[Step, ...] | None = None
 
@@ -139,14 +139,22 @@ class Derivation:
         return (derive, (self.model,))
 
     # --- compilation --------------------------------------------------------------------
-    def compile(self, nll: bool = False) -> CompiledLoss:
-        """NumPy callables of ``loss`` (or of the full ``nll``) and its gradient; cached."""
-        with self._lock:
-            if nll not in self._compiled:
-                self._compiled[nll] = self._compile(nll)
-            return self._compiled[nll]
+    def compile(self, nll: bool = False, backend: str = "numpy") -> CompiledLoss:
+        """NumPy callables of ``loss`` (or of the full ``nll``) and its gradient; cached.
 
-    def _compile(self, nll: bool) -> CompiledLoss:
+        ``backend="numba"`` compiles the same expressions into one fused loop run in parallel
+        over the cores, for elementwise models (numba must be installed; the first call
+        compiles, which takes seconds).
+        """
+        if backend not in BACKENDS:
+            raise ValueError(f"backend: expected one of {BACKENDS}, got {backend!r}")
+        key = (nll, backend)
+        with self._lock:
+            if key not in self._compiled:
+                self._compiled[key] = self._compile(nll, backend)
+            return self._compiled[key]
+
+    def _compile(self, nll: bool, backend: str = "numpy") -> CompiledLoss:
         model, r = self.model, self._r
         forms = target_forms(r, nll)
         expression = next(iter(forms.values())).expression
@@ -185,16 +193,26 @@ class Derivation:
         names = [c.name for c in constants]
         label = f"<derive-the-loss {model!r}{' nll' if nll else ''}"
         builders = {
-            key: functools.partial(build, form, r.outputs, names, header, f"{label} {key}>")
+            key: functools.partial(
+                build, form, r.outputs, names, header, f"{label} {key}>", backend
+            )
             for key, form in forms.items()
         }
-        return CompiledLoss(
+        if backend != "numpy" and any(a.domain.event for a in inputs):
+            raise ValueError(
+                f"the {backend} backend compiles elementwise models only; {model.name} needs "
+                "backend='numpy'"
+            )
+        compiled = CompiledLoss(
             builders=builders,
             target=target,
             inputs=inputs,
             constants=constants,
-            rebuild=(_compiled_for, (model, nll)),
+            rebuild=(_compiled_for, (model, nll, backend)),
         )
+        if backend != "numpy":
+            compiled.source_for(compiled.forms[0])  # an unsupported function is refused now
+        return compiled
 
 
 def _name(symbol) -> str:
@@ -206,8 +224,12 @@ def _event_real(domain):
     return _REAL_CLASSES if domain.event else _REAL
 
 
-def _compiled_for(model: NoiseModel, nll: bool) -> CompiledLoss:
-    return derive(model).compile(nll=nll)
+def _compiled_for(model: NoiseModel, nll: bool, backend: str = "numpy") -> CompiledLoss:
+    return derive(model).compile(nll=nll, backend=backend)
+
+
+#: The code generators a derivation compiles with.
+BACKENDS = ("numpy", "numba")
 
 
 @functools.cache

@@ -89,11 +89,23 @@ def build(
     constants: list[str],
     header: str,
     filename: str,
+    backend: str = "numpy",
 ) -> tuple[str, dict]:
     """Stabilise, differentiate and print ``form``; return ``(source, kernels)``."""
-    source = codegen.module_source(
-        keyword_args=constants, header=header, **printable(form, outputs)
-    )
+    parts = printable(form, outputs)
+    if backend == "numba":
+        if parts["event_args"]:
+            raise ValueError(
+                "the numba backend compiles elementwise models only; a target over classes "
+                "needs backend='numpy'"
+            )
+        from . import numba_backend  # numba is imported only when asked for
+
+        source = header + numba_backend.module_source(
+            parts["args"], constants, parts["loss"], parts["gradient"]
+        )
+    else:
+        source = codegen.module_source(keyword_args=constants, header=header, **parts)
     namespace = codegen.load(source, filename)
     return source, {k: namespace[k] for k in ("loss", "grad", "loss_and_grad")}
 
