@@ -16,7 +16,7 @@ import sys  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from .cases import CASES  # noqa: E402
+from .cases import CASES, NUMBA_FIRST_CALL  # noqa: E402
 from .costs import derivation_costs  # noqa: E402
 from .memory import peak_ratios  # noqa: E402
 from .report import format_tables, update_readme  # noqa: E402
@@ -51,6 +51,9 @@ def main(argv=None) -> int:
             print(format_tables([entry]), flush=True)
     results["derivation"] = derivation_costs(quick=args.quick)
     print(format_tables([], results["derivation"]))
+    results["numba_first_call_seconds"] = dict(NUMBA_FIRST_CALL)
+    for name, seconds in NUMBA_FIRST_CALL.items():
+        print(f"  numba backend, first call (compiling) of {name}: {seconds:.2f} s")
     results["memory"] = peak_ratios(10**4 if args.quick else 10**7)
     for name, ratio in results["memory"].items():
         print(f"  peak memory of loss_and_grad, {name:24s} {ratio:.2f} x the inputs")

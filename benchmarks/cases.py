@@ -6,6 +6,8 @@ the loss only), each the way its library is meant to be used, on one thread:
 
 * ``derive-the-loss``: ``derive(model).compile().loss_and_grad`` (inputs validated);
 * ``... validate=False``: the same without the input checks;
+* ``... numba``: ``compile(backend="numba")``, one fused loop over both cores (this is the
+  one implementation not on one thread), where numba is installed and the model elementwise;
 * ``hand-fused NumPy``: the best NumPy the author knows, numerically safe as well (shared
   exponentials, ``out=`` buffers, a dot product for sums of squares);
 * ``scikit-learn``: ``sklearn._loss`` losses, ``loss_gradient(..., n_threads=1)``, then the mean;
@@ -17,6 +19,7 @@ the loss only), each the way its library is meant to be used, on one thread:
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -39,12 +42,31 @@ class Case:
     make: Callable[[tuple[int, ...], np.random.Generator], Implementations]
 
 
+#: Seconds the first call of each numba-compiled loss took (compiling it), by model.
+NUMBA_FIRST_CALL: dict[str, float] = {}
+
+
 def _ours(model, *args) -> Implementations:
     fn = derive(model).compile()
-    return {
+    out = {
         "derive-the-loss": lambda: fn.loss_and_grad(*args),
         "derive-the-loss, validate=False": lambda: fn.loss_and_grad(*args, validate=False),
     }
+    try:
+        import numba  # noqa: F401
+
+        fast = derive(model).compile(backend="numba")
+    except (ImportError, ValueError):  # not installed, or a model it does not compile
+        return out
+    if repr(model) not in NUMBA_FIRST_CALL:
+        start = time.perf_counter()
+        fast.loss_and_grad(*args)
+        NUMBA_FIRST_CALL[repr(model)] = time.perf_counter() - start
+    out["derive-the-loss, numba"] = lambda: fast.loss_and_grad(*args)
+    out["derive-the-loss, numba, validate=False"] = lambda: fast.loss_and_grad(
+        *args, validate=False
+    )
+    return out
 
 
 def _floor(*arrays, gradients: int = 1) -> Callable[[], object]:

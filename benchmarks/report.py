@@ -57,6 +57,10 @@ def markdown(results: dict) -> str:
     )
     m = results["machine"]
     memory = ", ".join(f"{name} {ratio:.2f}" for name, ratio in results.get("memory", {}).items())
+    first = ", ".join(
+        f"{name} {seconds:.1f} s"
+        for name, seconds in results.get("numba_first_call_seconds", {}).items()
+    )
     return "\n".join(
         [
             "Ratios to hand-fused NumPy in the same run (median time in parentheses; lower is "
@@ -69,7 +73,8 @@ def markdown(results: dict) -> str:
             f"Deriving and compiling, cold (new process) / warm (cached): {cost}. Importing the "
             f"library adds {d['import_overhead_seconds']:.2f} s to importing numpy, scipy and "
             "sympy. Peak memory of one `loss_and_grad` call on 1e7 samples (scratch arrays "
-            f"and results, over the inputs' size): {memory}. Regenerate with "
+            f"and results, over the inputs' size): {memory}. The numba backend's first call "
+            f"compiles it: {first or 'not measured (numba not installed)'}. Regenerate with "
             "`python -m benchmarks --readme`.",
         ]
     )
