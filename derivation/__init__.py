@@ -1,9 +1,15 @@
 """The engine: from a declared noise model to a loss, its gradient, a readable derivation and
-fast, numerically stable NumPy callables. It knows no family by name.
+fast, numerically stable NumPy callables. It knows no family by name; here it meets one
+declared on the spot:
 
->>> import likelihoods as lk
+>>> from likelihoods import NoiseModel, Parameter, Target, constraints
 >>> from derivation import derive
->>> d = derive(lk.Gaussian())
+>>> class Noise(NoiseModel):
+...     target = Target("y", constraints.real)
+...     parameters = (Parameter("mu", constraints.real, default="identity"),)
+...     def log_density(self, y, mu):
+...         return -((y - mu) ** 2) / 2
+>>> d = derive(Noise())
 >>> d.loss
 (-mu + y)**2
 >>> fn = d.compile()

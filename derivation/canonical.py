@@ -4,7 +4,7 @@ its logarithms and reduce it to the canonical loss.
 The reduction rule, stated once for every family:
 
 * an additive term that contains no raw model output is dropped (it moves the loss but not its
-  minimiser; it may depend on the target, like log y! of the Poisson);
+  minimiser; it may depend on the target, like the log y! of a count model);
 * a factor common to all remaining terms that contains neither a raw output nor the target,
   and that sympy can prove positive under the declared domains (1/(2 sigma^2), 1/b, kappa,
   1/2), is divided out (it rescales the loss and its gradient but moves no minimiser; a factor
@@ -13,10 +13,19 @@ The reduction rule, stated once for every family:
 So ``nll = scale * loss + constant`` holds exactly, with ``scale`` positive and free of target
 and outputs, and ``constant`` free of outputs. Both are kept and reported.
 
->>> import likelihoods as lk
->>> r = reduce_model(lk.Gaussian())
->>> r.loss, r.scale
-((-mu + y)**2, 1/(2*sigma**2))
+>>> import sympy
+>>> from likelihoods import NoiseModel, Parameter, Target, constraints
+>>> class Noise(NoiseModel):  # a density declared on the spot
+...     target = Target("y", constraints.real)
+...     parameters = (
+...         Parameter("mu", constraints.real, default="identity"),
+...         Parameter("s", constraints.positive, default="fixed"),
+...     )
+...     def log_density(self, y, mu, s):
+...         return -((y - mu) ** 2) / (2 * s**2) - sympy.log(s * sympy.sqrt(2 * sympy.pi))
+>>> r = reduce_model(Noise())
+>>> r.loss, r.scale, r.constant
+((-mu + y)**2, 1/(2*s**2), log(s) + log(2)/2 + log(pi)/2)
 """
 
 from __future__ import annotations

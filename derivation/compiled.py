@@ -59,9 +59,14 @@ class CompiledLoss:
     ``validate=False`` skips the input checks (domains, NaN, inf), for speed on data already
     known to be valid: invalid data then gives undefined numbers instead of a ``ValueError``.
 
-    >>> import likelihoods as lk
+    >>> from likelihoods import NoiseModel, Parameter, Target, constraints
     >>> from derivation import derive
-    >>> fn = derive(lk.Gaussian()).compile()
+    >>> class Noise(NoiseModel):
+    ...     target = Target("y", constraints.real)
+    ...     parameters = (Parameter("mu", constraints.real, default="identity"),)
+    ...     def log_density(self, y, mu):
+    ...         return -((y - mu) ** 2) / 2
+    >>> fn = derive(Noise()).compile()
     >>> float(fn([3.0, 4.0], [2.0, 5.0]))
     1.0
     >>> fn.grad([3.0, 4.0], [2.0, 5.0])

@@ -1,12 +1,18 @@
 """``derive(model)``: the whole recipe for one noise model, cached.
 
->>> import likelihoods as lk
->>> d = derive(lk.Bernoulli())
+>>> import sympy
+>>> from likelihoods import NoiseModel, Parameter, Target, constraints
+>>> class Coin(NoiseModel):  # a binary target, P(y = 1) through the logit link
+...     target = Target("y", constraints.binary)
+...     parameters = (Parameter("p", constraints.unit_interval, default="logit", raw="z"),)
+...     def log_density(self, y, p):
+...         return y * sympy.log(p) + (1 - y) * sympy.log(1 - p)
+>>> d = derive(Coin())
 >>> d.loss
 -y*z + softplus(z)
 >>> d.gradient
 (-y + expit(z),)
->>> derive(lk.Bernoulli()) is d
+>>> derive(Coin()) is d
 True
 """
 
