@@ -456,11 +456,16 @@ def kernels_source(
         ]
     else:
         printer = KernelPrinter()
-        value, grads = loss, list(gradient)  # fused kernels share subexpressions themselves
-        wanted = (("loss", value, []), ("grad", None, grads), ("loss_and_grad", value, grads))
+        # fused kernels find shared subexpressions themselves, after lowering
         kernels = [
-            fused_kernel(f"{prefix}{name}", args, keyword_args, part, gradient_, printer)
-            for name, part, gradient_ in wanted
+            fused_kernel(
+                f"{prefix}{name}", args, keyword_args, loss, list(gradient), printer, *want
+            )
+            for name, want in (
+                ("loss", (True, False)),
+                ("grad", (False, True)),
+                ("loss_and_grad", (True, True)),
+            )
         ]
     helpers = [name for name in HELPERS if any(f"{name}(" in k for k in kernels)]
     if event_args:

@@ -97,7 +97,25 @@ class _Lowering:
         template = f"{function}({', '.join('{%d}' % k for k in range(len(operands)))}"
         return self._new(_Op(template, tuple(operands), True), None, True)
 
+    @staticmethod
+    def _oriented(expr: sympy.Expr) -> tuple[sympy.Expr, bool]:
+        """``(e, flipped)`` with ``expr == -e`` if flipped: (mu - y)*e and (y - mu)*e are one
+        value up to a sign, so every sum factor is oriented one way."""
+        if isinstance(expr, sympy.UnevaluatedExpr):
+            expr = expr.args[0]
+        if not expr.is_Mul:
+            return expr, False
+        flips, factors = 0, []
+        for f in expr.args:
+            if f.is_Add and f.could_extract_minus_sign():
+                flips, f = flips + 1, -f
+            factors.append(f)
+        return sympy.Mul(*factors), bool(flips % 2)
+
     def value(self, expr: sympy.Expr) -> int:
+        expr, flipped = self._oriented(expr)
+        if flipped:  # the second of two values up to a sign is a negation, not a recomputation
+            return self.apply("numpy.negative", [self.value(expr)])
         if expr not in self.memo:
             negated = -expr if expr.is_Add else None
             if negated is not None and negated in self.memo and self.is_array[self.memo[negated]]:
@@ -153,18 +171,22 @@ class _Lowering:
         scalars = [self.names[i] for i in plus if not self.is_array[i]]
         scalars += [f"-{self.names[i]}" for i in minus if not self.is_array[i]]
         minus = [i for i in minus if self.is_array[i]]
+        constant = " + ".join(f"({s})" for s in scalars) if scalars else None
         if arrays:
             acc = arrays[0]
             for i in arrays[1:]:
                 acc = self.apply("numpy.add", [acc, i])
+        elif minus and constant is not None:  # c - x: one subtraction, not a negation first
+            acc = self.apply("numpy.subtract", [self.scalar(constant), minus.pop(0)])
+            constant = None
         elif minus:
             acc = self.apply("numpy.negative", [minus.pop(0)])
         else:
-            return self.scalar("(" + " + ".join(f"({s})" for s in scalars) + ")")
+            return self.scalar(f"({constant})")
         for i in minus:
             acc = self.apply("numpy.subtract", [acc, i])
-        if scalars:
-            acc = self.apply("numpy.add", [acc, self.scalar(" + ".join(f"({s})" for s in scalars))])
+        if constant is not None:
+            acc = self.apply("numpy.add", [acc, self.scalar(constant)])
         return acc
 
     def _mul(self, expr: sympy.Mul) -> int:
@@ -204,8 +226,8 @@ class _Lowering:
 
     def _pow(self, expr: sympy.Pow) -> int:
         base, exponent = expr.args
-        if exponent == 2:
-            return self.apply("numpy.square", [self.value(base)])
+        if exponent == 2:  # (-x)^2 = x^2: the sign of the base does not matter
+            return self.apply("numpy.square", [self.value(self._oriented(base)[0])])
         if exponent == sympy.Rational(1, 2):
             return self.apply("numpy.sqrt", [self.value(base)])
         if exponent == -1:
@@ -217,9 +239,11 @@ def fused_kernel(
     name: str,
     args: list[str],
     keyword_args: list[str],
-    loss: sympy.Expr | None,
+    loss: sympy.Expr,
     gradient: list[sympy.Expr],
     printer,
+    want_loss: bool = True,
+    want_gradient: bool = True,
 ) -> str:
     """Source of ``def name(*args, _shape, _dtype, _scale, _total, **keyword_args)``
     returning ``(loss, *gradient)``: the loss summed when ``_total`` (else per sample), each
@@ -227,7 +251,10 @@ def fused_kernel(
 
     Common subexpressions are found here, on the lowered expressions (after ``softplus`` and
     ``expit`` became primitives), not by ``sympy.cse`` on the named forms, so that
-    ``exp(-|z|)`` is seen to be shared by all four of them."""
+    ``exp(-|z|)`` is seen to be shared by all four of them. The loss and every gradient are
+    always lowered, in the same order, and what the kernel does not return is pruned: each
+    output is computed by the same operations in the loss-only, gradient-only and fused
+    kernels (bitwise equal results)."""
     lowering = _Lowering(set(args), printer)
     # A gradient's numeric factor is applied together with the reduction's scale, in the one
     # multiplication that writes the result.
@@ -236,15 +263,25 @@ def fused_kernel(
         c, rest = lower_named(g).as_coeff_Mul()
         factors.append(printer.doprint(c))
         parts.append(rest)
-    outputs = ([lower_named(loss)] if loss is not None else []) + parts
+    outputs = [lower_named(loss)] + parts
     results = []
     for k, e in enumerate(outputs):
-        g = k - (loss is not None)
+        g = k - 1
         if g >= 0 and e.is_Add and -e in lowering.memo:  # -(y - mu) is y - mu, factor negated
             factors[g] = printer.doprint(-sympy.sympify(factors[g]))
             e = -e
         results.append(lowering.value(e))
     ops, is_array = lowering.ops, lowering.is_array
+    if not want_loss:
+        results = results[1:]
+        loss = None
+    if not want_gradient:
+        results, factors = results[:1], []
+    needed = set(results)
+    for i in range(len(ops) - 1, -1, -1):
+        if i in needed and ops[i] is not None:
+            needed.update(ops[i].operands)
+    ops = [op if i in needed else None for i, op in enumerate(ops)]
 
     last_use = {i: i for i in range(len(ops))}
     for i, op in enumerate(ops):

@@ -113,8 +113,11 @@ def _group_scaled_residuals(expr: sympy.Expr) -> sympy.Expr:
         step = 1 if m > 0 else -1
         j = min(k, abs(m))
         rest = mul / (residual * factor)
+        # A numeric factor of the residual stays outside the group (2*mu - 2*y -> 2*(mu - y)),
+        # so that loss and gradient group the same residual and share it.
+        content, r = r.as_content_primitive()
         grouped = sympy.UnevaluatedExpr(r * g**step) ** j
-        return rest * grouped * r ** (k - j) * g ** (m - step * j)
+        return rest * content**k * grouped * r ** (k - j) * g ** (m - step * j)
 
     return expr.replace(lambda e: e.is_Mul, group)
 
