@@ -9,7 +9,8 @@ so its source can be saved and used without sympy.
 >>> import sympy
 >>> x, y = sympy.symbols("x y", real=True)
 >>> g = sympy.factor_terms(2 * (x - y))  # 2*(x - y), not 2*x - 2*y
->>> print(module_source(["y", "x"], [], (y - x) ** 2, [g]).split("\n\n\n")[-1])
+>>> source = module_source(["y", "x"], [], (y - x) ** 2, [g])
+>>> print(source.split("\n\n\n")[-2])
 def loss_and_grad(y, x, *, _shape, _dtype, _scale, _total):
     y = numpy.broadcast_to(y, _shape)
     x = numpy.broadcast_to(x, _shape)

@@ -405,7 +405,11 @@ def fused_kernel(
     header += [f"    {a} = numpy.broadcast_to({a}, _shape)" for a in args]
     if pooled:
         header.append(f"    _pool = _scratch(_shape, _dtype, {len(pooled)})")
-    return "\n".join(header + body + tail + [f"    return ({', '.join(returned)},)"])
+    passes = sum(1 for line in body if not line.lstrip().startswith("_b"))
+    source = "\n".join(header + body + tail + [f"    return ({', '.join(returned)},)"])
+    # How many passes over the samples the kernel makes: the runtime runs kernels of many
+    # passes block by block, so that their temporaries stay in the cache.
+    return source + f"\n\n\n{name}.passes = {passes}"
 
 
 __all__ = ["fused_kernel", "lower_named", "UFUNCS"]

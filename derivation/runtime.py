@@ -16,6 +16,11 @@ import numpy
 
 REDUCTIONS = ("mean", "sum", "none")
 
+#: Samples per block when a kernel runs block by block: a few arrays of it fit in L2 cache.
+BLOCK = 1 << 15
+#: Kernels making at least this many passes over the samples run block by block.
+BLOCKED_PASSES = 3
+
 
 def result_dtype(values, arrays) -> numpy.dtype:
     """float32 if the float arrays are float32 (Python floats do not promote), else float64."""
@@ -206,17 +211,64 @@ class Call:
 
     def run(self, kernel: str) -> tuple:
         """Call a kernel: it sums the loss itself when only its total is needed, and scales
-        the gradient by what the reduction asks for."""
+        the gradient by what the reduction asks for. A kernel of many passes over large
+        inputs runs block by block (see :data:`BLOCK`)."""
         total = self.reduction != "none" and self.weight is None
+        scale = self._factor() if kernel != "loss" else None
+        f = self.kernels[kernel]
         with numpy.errstate(all="ignore"):  # overflow to inf is a result here, not an accident
-            return self.kernels[kernel](
+            if self._blockwise(f):
+                return self._run_blocks(f, scale, total)
+            return f(
                 *self.arguments,
                 _shape=self.shape,
                 _dtype=self.dtype,
-                _scale=self._factor() if kernel != "loss" else None,
+                _scale=scale,
                 _total=total,
                 **self.keywords,
             )
+
+    def _blockwise(self, f) -> bool:
+        size = int(numpy.prod(self.shape))
+        return (
+            getattr(f, "passes", 0) >= BLOCKED_PASSES
+            and size >= 4 * BLOCK
+            and all(a.shape == self.shape and a.flags.c_contiguous for a in self.arguments)
+            and all(numpy.ndim(v) == 0 for v in self.keywords.values())
+        )
+
+    def _run_blocks(self, f, scale, total) -> tuple:
+        """The kernel over consecutive blocks of the flattened samples, results gathered."""
+        flat = [a.reshape(-1) for a in self.arguments]
+        size = flat[0].shape[0]
+        per_sample = scale is not None and numpy.ndim(scale) > 0
+        if per_sample:
+            scale = numpy.broadcast_to(scale, self.shape).reshape(-1)
+        outputs = None
+        for start in range(0, size, BLOCK):
+            part = slice(start, min(start + BLOCK, size))
+            n = part.stop - part.start
+            results = f(
+                *(a[part] for a in flat),
+                _shape=(n,),
+                _dtype=self.dtype,
+                _scale=scale[part] if per_sample else scale,
+                _total=total,
+                **self.keywords,
+            )
+            if outputs is None:
+                outputs = [
+                    self.dtype.type(0)
+                    if (k == 0 and total and numpy.ndim(r) == 0)
+                    else numpy.empty(size, self.dtype)
+                    for k, r in enumerate(results)
+                ]
+            for k, r in enumerate(results):
+                if numpy.ndim(r) == 0:
+                    outputs[k] += r
+                else:
+                    outputs[k][part] = r
+        return tuple(o if numpy.ndim(o) == 0 else o.reshape(self.shape) for o in outputs)
 
     def loss(self):
         (values,) = self.run("loss")

@@ -164,3 +164,37 @@ def test_bitwise_deterministic(model, rng):
     for _ in range(3):
         again = fn.loss_and_grad(y, *raws, reduction="none", **kw)
         assert _digest([first[0], *first[1]]) == _digest([again[0], *again[1]])
+
+
+@pytest.mark.parametrize("model", [cls() for cls in lk.REGISTRY.values()], ids=model_id)
+def test_large_inputs_run_block_by_block_with_the_same_results(model, rng):
+    # 150,000 samples: kernels of several passes run in blocks of 32,768 (see
+    # derivation.runtime.BLOCK); pieces of 30,000 run whole. Same numbers either way.
+    fn, y, raws, kw = _inputs(model, rng, (150_000,))
+    w = rng.uniform(0.5, 1.5, size=loss_shape(model, y))
+    for reduction, weight in (("mean", None), ("sum", w), ("none", None)):
+        loss, grads = fn.loss_and_grad(y, *raws, reduction=reduction, weight=weight, **kw)
+        pieces = [slice(k, k + 30_000) for k in range(0, 150_000, 30_000)]
+        per_sample = np.concatenate(
+            [fn(y[p], *(r[p] for r in raws), reduction="none", **kw) for p in pieces]
+        )
+        scale = np.ones_like(per_sample) if weight is None else weight
+        expected = {"mean": per_sample.mean(), "sum": (scale * per_sample).sum()}.get(
+            reduction, per_sample
+        )
+        np.testing.assert_allclose(loss, expected, rtol=1e-12)
+        for k, g in enumerate(grads):
+            parts = [
+                fn.grad(
+                    y[p],
+                    *(r[p] for r in raws),
+                    reduction="none",
+                    weight=None if weight is None else weight[p],
+                    **kw,
+                )[k]
+                for p in pieces
+            ]
+            whole = np.concatenate(parts)
+            if reduction == "mean":
+                whole = whole / per_sample.size
+            np.testing.assert_allclose(g, whole, rtol=1e-14, atol=0)
