@@ -230,7 +230,7 @@ class _Checker:
     def __init__(self, specs: tuple[Argument, ...]) -> None:
         self._specs = specs
 
-    def __call__(self, what: str, arrays, classes) -> None:
+    def __call__(self, what: str, arrays, classes, block=None) -> None:
         if what == "weight":
             check_domain("weight", arrays[0], nonnegative, "a sample weight")
             return
@@ -244,16 +244,16 @@ class _Checker:
             elif spec.domain.event:
                 check_rows(spec.name, array, spec.what)
             else:
-                check_domain(spec.name, array, spec.domain, spec.what)
+                check_domain(spec.name, array, spec.domain, spec.what, block)
         if what == "rows":
             check_rows(target_spec.name, arrays[0], target_spec.what)
         elif what == "index":
             check_class_index(target_spec.name, arrays[0], classes)
         else:
-            check_domain(target_spec.name, arrays[0], target_spec.domain, target_spec.what)
+            check_domain(target_spec.name, arrays[0], target_spec.domain, target_spec.what, block)
 
 
-def _check_weight_only(what: str, arrays, classes) -> None:
+def _check_weight_only(what: str, arrays, classes, block=None) -> None:
     """With ``validate=False``, a weight is still checked: it is not the data's to skip."""
     if what in ("weight", "class_weight"):
         _Checker(())(what, arrays, classes)

@@ -31,8 +31,17 @@ def as_array(name: str, value: object) -> np.ndarray:
     return array
 
 
-def check_domain(name: str, array: np.ndarray, domain: Domain, what: str) -> None:
-    """Raise ``ValueError`` unless every element of ``array`` is finite and inside ``domain``."""
+def check_domain(
+    name: str,
+    array: np.ndarray,
+    domain: Domain,
+    what: str,
+    block: tuple[int, tuple[int, ...]] | None = None,
+) -> None:
+    """Raise ``ValueError`` unless every element of ``array`` is finite and inside ``domain``.
+
+    ``block = (offset, shape)`` says ``array`` is the flattened samples from ``offset`` on of
+    an array of ``shape``, so that an offending element is reported at its index there."""
     if array.size == 0:
         return
     if array.dtype.kind == "f" and math.isinf(domain.lower) and math.isinf(domain.upper):
@@ -55,7 +64,10 @@ def check_domain(name: str, array: np.ndarray, domain: Domain, what: str) -> Non
         return
     index = tuple(int(i) for i in np.argwhere(bad)[0]) if array.ndim else ()
     value = (array[index] if array.ndim else array[()]).item()
-    where = f" at index {index}" if array.ndim else ""
+    if block is not None:
+        offset, shape = block
+        index = tuple(int(i) for i in np.unravel_index(offset + index[0], shape))
+    where = f" at index {index}" if index or block is not None else ""
     raise ValueError(f"{name}: expected {what} in {domain.describe()}, got {value!r}{where}")
 
 

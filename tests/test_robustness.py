@@ -168,7 +168,7 @@ def test_bitwise_deterministic(model, rng):
 
 @pytest.mark.parametrize("model", [cls() for cls in lk.REGISTRY.values()], ids=model_id)
 def test_large_inputs_run_block_by_block_with_the_same_results(model, rng):
-    # 150,000 samples: kernels of several passes run in blocks of 32,768 (see
+    # 150,000 samples: kernels of several passes run in blocks of 65,536 (see
     # derivation.runtime.BLOCK); pieces of 30,000 run whole. Same numbers either way.
     fn, y, raws, kw = _inputs(model, rng, (150_000,))
     w = rng.uniform(0.5, 1.5, size=loss_shape(model, y))

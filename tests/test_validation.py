@@ -182,3 +182,18 @@ def test_categorical_options_are_checked():
         bad = LOGITS.copy()
         bad[1, 2] = np.nan
         CE([0, 1, 2], bad)
+
+
+def test_large_inputs_checked_block_by_block_report_the_full_index():
+    # 150,000 samples are checked in blocks as the kernel runs (derivation.runtime.BLOCK):
+    # the offending element is still reported at its index in the caller's array.
+    fn = derive(lk.Bernoulli()).compile()
+    y = np.zeros((300, 500))
+    z = np.zeros((300, 500))
+    y[250, 7] = 0.5
+    with pytest.raises(ValueError, match=r"y: expected .* \{0, 1\}, got 0.5 at index \(250, 7\)"):
+        fn.loss_and_grad(y, z)
+    y[250, 7] = 0.0
+    z[299, 499] = np.inf
+    with pytest.raises(ValueError, match=r"z: expected .*, got inf at index \(299, 499\)"):
+        fn(y, z)
