@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from likelihoods.constraints import Domain, nonnegative, unit_interval
+from likelihoods.constraints import Domain, unit_interval
 
 
 def as_array(name: str, value: object) -> np.ndarray:
@@ -122,33 +122,9 @@ def check_class_index(name: str, array: np.ndarray, classes: int) -> None:
     check_domain(name, array, domain, f"class indices for {classes} classes")
 
 
-def broadcast_shape(named_arrays: list[tuple[str, np.ndarray]]) -> tuple[int, ...]:
-    """The common broadcast shape, or a ``ValueError`` listing every argument's shape."""
-    try:
-        return np.broadcast_shapes(*(a.shape for _, a in named_arrays))
-    except ValueError:
-        shapes = ", ".join(f"{name} {a.shape}" for name, a in named_arrays)
-        raise ValueError(f"shapes do not broadcast together: {shapes}") from None
-
-
-def check_weight(weight: np.ndarray, shape: tuple[int, ...]) -> None:
-    """A weight must broadcast to the loss shape without enlarging it, and be finite, >= 0."""
-    try:
-        ok = np.broadcast_shapes(weight.shape, shape) == shape
-    except ValueError:
-        ok = False
-    if not ok:
-        raise ValueError(
-            f"weight: shape {weight.shape} does not broadcast to the loss shape {shape}"
-        )
-    check_domain("weight", weight, nonnegative, "a sample weight")
-
-
 __all__ = [
     "as_array",
     "check_domain",
     "check_rows",
     "check_class_index",
-    "broadcast_shape",
-    "check_weight",
 ]
