@@ -210,7 +210,8 @@ class CompiledLoss:
             weight,
             class_weight,
             label_smoothing,
-            check=_Checker(specs) if validate else _check_weight_only,
+            check=_Checker(specs),
+            check_values=validate,  # weights are checked either way: they are not data
         )
 
 
@@ -251,12 +252,6 @@ class _Checker:
             check_class_index(target_spec.name, arrays[0], classes)
         else:
             check_domain(target_spec.name, arrays[0], target_spec.domain, target_spec.what, block)
-
-
-def _check_weight_only(what: str, arrays, classes, block=None) -> None:
-    """With ``validate=False``, a weight is still checked: it is not the data's to skip."""
-    if what in ("weight", "class_weight"):
-        _Checker(())(what, arrays, classes)
 
 
 __all__ = ["CompiledLoss", "Argument", "REDUCTIONS"]

@@ -61,13 +61,17 @@ def prepare(
     class_weight=None,
     label_smoothing=0.0,
     check=None,
+    check_values: bool = True,
 ) -> Call:
     """Turn the arguments of a loss call into a :class:`Call`.
 
     ``kernels`` maps a target form to its ``loss``/``grad``/``loss_and_grad`` kernels;
     ``names`` are the target's, the outputs' and the constants' names (for messages);
-    ``over_classes`` flags the outputs that have a last axis over classes. ``check(form,
-    arrays, classes)`` may raise on invalid values before anything is computed.
+    ``over_classes`` flags the outputs that have a last axis over classes. ``check(what,
+    arrays, classes, block=None)`` raises on invalid values: on weights (``what`` is
+    ``"weight"`` or ``"class_weight"``) always, on the target and outputs (``what`` is their
+    form) if ``check_values``. An elementwise kernel's values are checked when it runs, block
+    by block as it goes if it runs so (see :meth:`Call.run`).
     """
     if reduction not in REDUCTIONS:
         raise ValueError(f"reduction: expected one of {REDUCTIONS}, got {reduction!r}")
@@ -83,10 +87,8 @@ def prepare(
                 "is one number per sample"
             )
         shape = broadcast([(n, a.shape) for n, a in zip(names, arrays)])
-        if check is not None:
-            check("elementwise", arrays, None)
         arguments = [a.astype(dtype, copy=False) for a in (target, *outs)]
-        return Call(
+        call = Call(
             kernels["elementwise"],
             arguments,
             keywords,
@@ -96,6 +98,9 @@ def prepare(
             reduction,
             _weight(weight, shape, dtype, check),
         )
+        if check is not None and check_values:
+            call.check = (check, arrays)
+        return call
 
     classes = {a.shape[-1] if a.ndim else None for a, c in zip(outs, over_classes) if c}
     if None in classes or len(classes) != 1:
@@ -114,7 +119,7 @@ def prepare(
     batch += [(n, a.shape[:-1] if c else a.shape) for n, a, c in zip(names[1:], outs, over_classes)]
     batch += [(n, a.shape) for n, a in zip(names[1 + len(outs) :], fixed)]
     shape = broadcast(batch)
-    if check is not None:
+    if check is not None and check_values:
         check(form, arrays, k)
     w_class = None
     if class_weight is not None:
@@ -209,18 +214,24 @@ class Call:
         self.kernels, self.arguments, self.keywords = kernels, arguments, keywords
         self.output_shapes, self.shape, self.dtype = output_shapes, shape, dtype
         self.reduction, self.weight, self.normalizer = reduction, weight, normalizer
-        self.check = None  # (hook, arrays as given): domains still to check, see run()
+        self.check = None  # (hook, arrays as given): values to check as the kernel runs
 
     def run(self, kernel: str) -> tuple:
         """Call a kernel: it sums the loss itself when only its total is needed, and scales
         the gradient by what the reduction asks for. A kernel of many passes over large
-        inputs runs block by block (see :data:`BLOCK`)."""
+        inputs runs block by block (see :data:`BLOCK`), checking the values of each block
+        just before it computes on them, while they are in the cache."""
         total = self.reduction != "none" and self.weight is None
         scale = self._factor() if kernel != "loss" else None
         f = self.kernels[kernel]
+        pending, self.check = self.check, None
+        blockwise = self._blockwise(f, pending)
+        if pending is not None and not blockwise:
+            hook, given = pending
+            hook("elementwise", given, None)
         with numpy.errstate(all="ignore"):  # overflow to inf is a result here, not an accident
-            if self._blockwise(f):
-                return self._run_blocks(f, scale, total)
+            if blockwise:
+                return self._run_blocks(f, scale, total, pending)
             return f(
                 *self.arguments,
                 _shape=self.shape,
@@ -230,33 +241,37 @@ class Call:
                 **self.keywords,
             )
 
-    def _blockwise(self, f) -> bool:
+    def _blockwise(self, f, pending) -> bool:
         size = int(numpy.prod(self.shape))
-        passes = getattr(f, "passes", 0) + (1 if self.check is not None else 0)
+        passes = getattr(f, "passes", 0) + (pending is not None)
         return (
             passes >= BLOCKED_PASSES
             and size >= 2 * BLOCK
             and all(a.shape == self.shape and a.flags.c_contiguous for a in self.arguments)
             and all(numpy.ndim(v) == 0 for v in self.keywords.values())
-            and (self.check is None or all(a.shape == self.shape for a in self.check[1]))
+            and (pending is None or all(a.shape in (self.shape, ()) for a in pending[1]))
         )
 
-    def _run_blocks(self, f, scale, total) -> tuple:
-        """The kernel over consecutive blocks of the flattened samples, results gathered."""
+    def _run_blocks(self, f, scale, total, pending) -> tuple:
+        """The kernel over consecutive blocks of the flattened samples, results gathered;
+        ``pending`` (hook, arrays as given) checks each block's values first."""
         flat = [a.reshape(-1) for a in self.arguments]
         size = flat[0].shape[0]
         per_sample = scale is not None and numpy.ndim(scale) > 0
         if per_sample:
             scale = numpy.broadcast_to(scale, self.shape).reshape(-1)
         outputs = None
-        given = None if self.check is None else [a.reshape(-1) for a in self.check[1]]
+        given = None if pending is None else [a.reshape(-1) if a.ndim else a for a in pending[1]]
         for start in range(0, size, BLOCK):
             part = slice(start, min(start + BLOCK, size))
             n = part.stop - part.start
             if given is not None:
-                with numpy.errstate(all="warn"):
-                    self.check[0](
-                        "elementwise", [a[part] for a in given], None, block=(start, self.shape)
+                with numpy.errstate(all="warn"):  # the check's own arithmetic, as outside
+                    pending[0](
+                        "elementwise",
+                        [a[part] if a.ndim else a for a in given],
+                        None,
+                        block=(start, self.shape),
                     )
             results = f(
                 *(a[part] for a in flat),

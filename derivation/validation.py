@@ -40,8 +40,9 @@ def check_domain(
 ) -> None:
     """Raise ``ValueError`` unless every element of ``array`` is finite and inside ``domain``.
 
-    ``block = (offset, shape)`` says ``array`` is the flattened samples from ``offset`` on of
-    an array of ``shape``, so that an offending element is reported at its index there."""
+    ``block = (offset, shape)`` says a 1-d ``array`` is the flattened samples from ``offset``
+    on of an array of ``shape``, so that an offending element is reported at its index there
+    (a 0-d ``array``, a scalar beside them, has no index)."""
     if array.size == 0:
         return
     if array.dtype.kind == "f" and math.isinf(domain.lower) and math.isinf(domain.upper):
@@ -64,10 +65,10 @@ def check_domain(
         return
     index = tuple(int(i) for i in np.argwhere(bad)[0]) if array.ndim else ()
     value = (array[index] if array.ndim else array[()]).item()
-    if block is not None:
+    if block is not None and index:
         offset, shape = block
         index = tuple(int(i) for i in np.unravel_index(offset + index[0], shape))
-    where = f" at index {index}" if index or block is not None else ""
+    where = f" at index {index}" if index else ""
     raise ValueError(f"{name}: expected {what} in {domain.describe()}, got {value!r}{where}")
 
 

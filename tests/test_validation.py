@@ -197,3 +197,16 @@ def test_large_inputs_checked_block_by_block_report_the_full_index():
     z[299, 499] = np.inf
     with pytest.raises(ValueError, match=r"z: expected .*, got inf at index \(299, 499\)"):
         fn(y, z)
+
+
+def test_a_fixed_parameter_beside_large_inputs_is_checked_once_and_named_without_index():
+    # The scalar kappa travels with every block of the samples; a bad one is reported as
+    # given (no index), a bad sample at its index in the caller's array.
+    fn = derive(lk.VonMises()).compile(nll=True)
+    y = np.zeros(200_000)
+    mu = np.zeros(200_000)
+    with pytest.raises(ValueError, match=r"kappa: expected .* \(0, inf\), got -1.5$"):
+        fn.loss_and_grad(y, mu, kappa=-1.5)
+    y[199_999] = 4.0
+    with pytest.raises(ValueError, match=r"y: expected .*, got 4.0 at index \(199999,\)$"):
+        fn.loss_and_grad(y, mu, kappa=1.5)
