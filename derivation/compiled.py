@@ -230,8 +230,16 @@ class _Checker:
 
     def __init__(self, specs: tuple[Argument, ...]) -> None:
         self._specs = specs
+        #: Positions of the arguments whose only invalid values are NaN and inf.
+        self.unbounded = tuple(
+            k
+            for k, spec in enumerate(specs)
+            if spec.domain.lower == -math.inf
+            and spec.domain.upper == math.inf
+            and not (spec.domain.integer or spec.domain.event)
+        )
 
-    def __call__(self, what: str, arrays, classes, block=None) -> None:
+    def __call__(self, what: str, arrays, classes, block=None, skip=()) -> None:
         if what == "weight":
             check_domain("weight", arrays[0], nonnegative, "a sample weight")
             return
@@ -239,7 +247,9 @@ class _Checker:
             check_domain("class_weight", arrays[0], nonnegative, "a class weight")
             return
         target_spec, *rest = self._specs
-        for spec, array in zip(rest, arrays[1:]):
+        for k, (spec, array) in enumerate(zip(rest, arrays[1:]), 1):
+            if k in skip:
+                continue
             if spec.domain.event and spec.domain.lower == -math.inf:
                 check_domain(spec.name, array, real, spec.what)
             elif spec.domain.event:
@@ -250,7 +260,7 @@ class _Checker:
             check_rows(target_spec.name, arrays[0], target_spec.what)
         elif what == "index":
             check_class_index(target_spec.name, arrays[0], classes)
-        else:
+        elif 0 not in skip:
             check_domain(target_spec.name, arrays[0], target_spec.domain, target_spec.what, block)
 
 

@@ -45,6 +45,29 @@ UFUNCS = {
 
 _COMMUTATIVE = {"numpy.add", "numpy.multiply", "numpy.maximum", "numpy.minimum"}
 
+#: Operations whose result is NaN or infinite whenever their operands at these positions are,
+#: whatever the other operands hold: NaN propagates, and an infinity meets nothing that makes
+#: it finite (inf - inf and 0 * inf are NaN; xlogy(inf, 1) is inf * 0). Not so exp, expm1,
+#: minimum, maximum, sign (exp(-inf) = 0), a divisor (x / inf = 0), xlogy's second operand.
+_NONFINITE_KEEPING = {
+    "numpy.add": (0, 1),
+    "numpy.subtract": (0, 1),
+    "numpy.multiply": (0, 1),
+    "numpy.divide": (0,),
+    "numpy.negative": (0,),
+    "numpy.square": (0,),
+    "numpy.absolute": (0,),
+    "numpy.sqrt": (0,),
+    "numpy.log": (0,),
+    "numpy.log1p": (0,),
+    "numpy.sin": (0,),
+    "numpy.cos": (0,),
+    "numpy.tan": (0,),
+    "scipy.special.xlogy": (0,),
+    "scipy.special.xlog1py": (0,),
+    "scipy.special.gammaln": (0,),
+}
+
 
 def lower_named(expr: sympy.Expr) -> sympy.Expr:
     """softplus and expit in terms of primitives (see the module docstring)."""
@@ -272,6 +295,7 @@ def fused_kernel(
             e = -e
         results.append(lowering.value(e))
     ops, is_array = lowering.ops, lowering.is_array
+    strict_in = _nonfinite_from(lowering, results[0]) if want_loss else set()
     if not want_loss:
         results = results[1:]
         loss = None
@@ -408,8 +432,26 @@ def fused_kernel(
     passes = sum(1 for line in body if not line.lstrip().startswith("_b"))
     source = "\n".join(header + body + tail + [f"    return ({', '.join(returned)},)"])
     # How many passes over the samples the kernel makes: the runtime runs kernels of many
-    # passes block by block, so that their temporaries stay in the cache.
-    return source + f"\n\n\n{name}.passes = {passes}"
+    # passes block by block, so that their temporaries stay in the cache. And the positional
+    # arguments whose NaN or inf makes the summed loss NaN or inf: a finite total vouches
+    # that they were finite.
+    strict = tuple(k for k, a in enumerate(args) if a in strict_in)
+    return source + f"\n\n\n{name}.passes = {passes}\n{name}.strict_in = {strict!r}"
+
+
+def _nonfinite_from(lowering: _Lowering, value: int) -> set[str]:
+    """The input arrays a NaN or inf of which makes ``value`` NaN or inf, whatever the other
+    inputs hold (through operations of :data:`_NONFINITE_KEEPING` only). A sum over the
+    samples keeps that: a non-finite term makes it non-finite."""
+    found: dict[int, set[str]] = {}
+    for i, op in enumerate(lowering.ops[: value + 1]):
+        if op is None:
+            name = lowering.names[i]
+            found[i] = {name} if name in lowering.arrays else set()
+            continue
+        positions = _NONFINITE_KEEPING.get(op.code.split("(")[0], ()) if op.ufunc else ()
+        found[i] = set().union(*(found[op.operands[p]] for p in positions))
+    return found[value]
 
 
 __all__ = ["fused_kernel", "lower_named", "UFUNCS"]

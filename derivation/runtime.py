@@ -68,10 +68,12 @@ def prepare(
     ``kernels`` maps a target form to its ``loss``/``grad``/``loss_and_grad`` kernels;
     ``names`` are the target's, the outputs' and the constants' names (for messages);
     ``over_classes`` flags the outputs that have a last axis over classes. ``check(what,
-    arrays, classes, block=None)`` raises on invalid values: on weights (``what`` is
+    arrays, classes, block=None, skip=())`` raises on invalid values: on weights (``what`` is
     ``"weight"`` or ``"class_weight"``) always, on the target and outputs (``what`` is their
-    form) if ``check_values``. An elementwise kernel's values are checked when it runs, block
-    by block as it goes if it runs so (see :meth:`Call.run`).
+    form) if ``check_values``, leaving out the arrays at the positions in ``skip``. An
+    elementwise kernel's values are checked when it runs, block by block as it goes if it
+    runs so (see :meth:`Call.run`). ``check.unbounded``, if there, lists the positions of
+    arrays whose only invalid values are NaN and inf.
     """
     if reduction not in REDUCTIONS:
         raise ValueError(f"reduction: expected one of {REDUCTIONS}, got {reduction!r}")
@@ -225,25 +227,37 @@ class Call:
         scale = self._factor() if kernel != "loss" else None
         f = self.kernels[kernel]
         pending, self.check = self.check, None
-        blockwise = self._blockwise(f, pending)
+        skip = frozenset()
+        if pending is not None and total and kernel != "grad":
+            # An array that can only be invalid by NaN or inf, and whose NaN or inf makes the
+            # summed loss NaN or inf, is vouched for by a finite total: it is checked only if
+            # the total is not finite, to tell an invalid input from an overflow.
+            strict = getattr(f, "strict_in", ())
+            skip = frozenset(strict) & frozenset(getattr(pending[0], "unbounded", ()))
+        blockwise = self._blockwise(f, pending, skip)
         if pending is not None and not blockwise:
             hook, given = pending
-            hook("elementwise", given, None)
+            hook("elementwise", given, None, skip=skip)
         with numpy.errstate(all="ignore"):  # overflow to inf is a result here, not an accident
             if blockwise:
-                return self._run_blocks(f, scale, total, pending)
-            return f(
-                *self.arguments,
-                _shape=self.shape,
-                _dtype=self.dtype,
-                _scale=scale,
-                _total=total,
-                **self.keywords,
-            )
+                results = self._run_blocks(f, scale, total, pending, skip)
+            else:
+                results = f(
+                    *self.arguments,
+                    _shape=self.shape,
+                    _dtype=self.dtype,
+                    _scale=scale,
+                    _total=total,
+                    **self.keywords,
+                )
+        if skip and not numpy.isfinite(results[0]):
+            pending[0]("elementwise", pending[1], None)
+        return results
 
-    def _blockwise(self, f, pending) -> bool:
+    def _blockwise(self, f, pending, skip) -> bool:
         size = int(numpy.prod(self.shape))
-        passes = getattr(f, "passes", 0) + (pending is not None)
+        reads = pending is not None and len(skip) < len(pending[1])
+        passes = getattr(f, "passes", 0) + reads
         return (
             passes >= BLOCKED_PASSES
             and size >= 2 * BLOCK
@@ -252,9 +266,10 @@ class Call:
             and (pending is None or all(a.shape in (self.shape, ()) for a in pending[1]))
         )
 
-    def _run_blocks(self, f, scale, total, pending) -> tuple:
+    def _run_blocks(self, f, scale, total, pending, skip) -> tuple:
         """The kernel over consecutive blocks of the flattened samples, results gathered;
-        ``pending`` (hook, arrays as given) checks each block's values first."""
+        ``pending`` (hook, arrays as given) checks each block's values first, but for those
+        at the positions in ``skip``."""
         flat = [a.reshape(-1) for a in self.arguments]
         size = flat[0].shape[0]
         per_sample = scale is not None and numpy.ndim(scale) > 0
@@ -272,6 +287,7 @@ class Call:
                         [a[part] if a.ndim else a for a in given],
                         None,
                         block=(start, self.shape),
+                        skip=skip,
                     )
             results = f(
                 *(a[part] for a in flat),

@@ -50,7 +50,8 @@ def check_domain(
         # overflow of finite values, which the elementwise check below clears). A dot product
         # reads the array once, without a temporary.
         flat = array.reshape(-1) if array.flags.c_contiguous else array.ravel()
-        inside = math.isfinite(np.dot(flat, flat))
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is not an error
+            inside = math.isfinite(np.dot(flat, flat))
     elif array.dtype.kind == "f":
         low, high = array.min(), array.max()  # NaN propagates through both
         inside = math.isfinite(low) and math.isfinite(high) and _within(domain, low, high)
