@@ -12,8 +12,10 @@ so its source can be saved and used without sympy.
 >>> source = module_source(["y", "x"], [], (y - x) ** 2, [g])
 >>> print(source.split("\n\n\n")[-2])
 def loss_and_grad(y, x, *, _shape, _dtype, _scale, _total):
-    y = numpy.broadcast_to(y, _shape)
-    x = numpy.broadcast_to(x, _shape)
+    if y.shape != _shape:
+        y = numpy.broadcast_to(y, _shape)
+    if x.shape != _shape:
+        x = numpy.broadcast_to(x, _shape)
     _b1 = numpy.empty(_shape, _dtype)
     numpy.subtract(y, x, out=_b1)
     if _total:

@@ -426,7 +426,9 @@ def fused_kernel(
     signature = ", ".join(args) + ", *, _shape, _dtype, _scale, _total"
     signature += "".join(f", {k}" for k in keyword_args)
     header = [f"def {name}({signature}):"]
-    header += [f"    {a} = numpy.broadcast_to({a}, _shape)" for a in args]
+    header += [
+        f"    if {a}.shape != _shape:\n        {a} = numpy.broadcast_to({a}, _shape)" for a in args
+    ]
     if pooled:
         header.append(f"    _pool = _scratch(_shape, _dtype, {len(pooled)})")
     passes = sum(1 for line in body if not line.lstrip().startswith("_b"))
