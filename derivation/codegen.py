@@ -165,11 +165,35 @@ def _log_i0e(x):
         out[small] = numpy.log1p(total) - x[small]
     return out
 ''',
+    # numpy.take_along_axis and put_along_axis cost microseconds of bookkeeping per call,
+    # which a kernel run block by block pays per block; one entry per row of a contiguous
+    # array is picked by flat position instead.
     "_take": '''
+def _row_entries(values, index):
+    """Positions of values[..., index] in values.reshape(-1) (values C-contiguous, index
+    of its shape without the last axis)."""
+    k = values.shape[-1]
+    return numpy.arange(0, index.size * k, k) + index.reshape(-1)
+
+
 def _take(values, index):
     """values[..., index] for an array of class indices (one per sample)."""
-    values = numpy.broadcast_to(values, index.shape + values.shape[-1:])
+    if values.shape[:-1] != index.shape:
+        values = numpy.broadcast_to(values, index.shape + values.shape[-1:])
+    if values.flags.c_contiguous:
+        return values.reshape(-1).take(_row_entries(values, index)).reshape(index.shape)
     return numpy.take_along_axis(values, index[..., None], axis=-1)[..., 0]
+
+
+def _put(values, index, column):
+    """values[..., index] = column, in place."""
+    if not values.flags.c_contiguous:  # reshape(-1) would copy
+        column = numpy.broadcast_to(column, index.shape)
+        numpy.put_along_axis(values, index[..., None], column[..., None], axis=-1)
+        return
+    if numpy.ndim(column):  # a number is set as it is
+        column = numpy.broadcast_to(column, index.shape).reshape(-1)
+    values.reshape(-1)[_row_entries(values, index)] = column
 ''',
     # logsumexp(z) - max(z) = log1p(sum of exp(z_k - max z) over all but one maximal k): the
     # largest term, exp(0) = 1, is left out of the sum so the small rest keeps its digits.
@@ -178,24 +202,27 @@ def _softmax_parts(z, probabilities):
     """max z, logsumexp(z) - max z and (if asked) softmax(z), over the last axis, from one
     (..., K) array: exp(z - max z), whose largest entry (exactly 1) is left out of the sum
     so that a logsumexp close to max z keeps its digits."""
-    at_top = numpy.argmax(z, axis=-1)[..., None]
-    top = numpy.take_along_axis(z, at_top, axis=-1)[..., 0]
+    at_top = numpy.argmax(z, axis=-1)
+    top = _take(z, at_top)
     shifted = numpy.subtract(z, top[..., None])
     numpy.exp(shifted, out=shifted)
-    numpy.put_along_axis(shifted, at_top, 0.0, axis=-1)
+    _put(shifted, at_top, 0.0)
     rest = shifted.sum(axis=-1)
     excess = numpy.log1p(rest)
     if not probabilities:
         return top, excess, None
     total = rest + 1.0
     shifted /= total[..., None]
-    numpy.put_along_axis(shifted, at_top, (1.0 / total)[..., None], axis=-1)
+    _put(shifted, at_top, 1.0 / total)
     return top, excess, shifted
 ''',
     "_replace_column": '''
 def _replace_column(values, index, column):
     """``values`` (a fresh array) with the entry of class ``index`` replaced by ``column``."""
-    numpy.put_along_axis(values, index[..., None], column[..., None], axis=-1)
+    if values.shape[:-1] == index.shape:
+        _put(values, index, column)
+    else:
+        numpy.put_along_axis(values, index[..., None], column[..., None], axis=-1)
     return values
 ''',
 }
@@ -415,7 +442,11 @@ def kernel_source(
     for name_, code in reversed(assignments):
         if any(re.search(rf"\b{name_}\b", line) for line in body):
             body.insert(0, f"    {name_} = {code}")
-    return "\n".join(lines + body)
+    # Passes over the (..., K) arrays, for the runtime to run the kernel block by block:
+    # _softmax_parts makes four (argmax, shift and exp, sum, normalise), an output per class
+    # one more.
+    passes = 4 * len(printer.parts) + sum(_COMPONENT in o.free_symbols for o in outputs)
+    return "\n".join(lines + body) + f"\n\n\n{name}.passes = {passes}"
 
 
 def kernels_source(
@@ -470,7 +501,14 @@ def kernels_source(
                 ("loss_and_grad", (True, True)),
             )
         ]
-    helpers = [name for name in HELPERS if any(f"{name}(" in k for k in kernels)]
+    code, helpers = list(kernels), set()
+    while True:  # the helpers the kernels call, and those these call
+        called = {h for h in HELPERS if h not in helpers and any(f"{h}(" in c for c in code)}
+        if not called:
+            break
+        helpers |= called
+        code += [HELPERS[h] for h in called]
+    helpers = [h for h in HELPERS if h in helpers]
     if event_args:
         helpers.append("_finish")
     return helpers, "\n\n\n".join(kernels)

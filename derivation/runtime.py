@@ -254,31 +254,46 @@ class Call:
             pending[0]("elementwise", pending[1], None)
         return results
 
+    def _row_length(self) -> int:
+        """How many numbers each sample has in the arguments (K for arrays over classes, whose
+        last axis follows the samples' shape); 0 if some argument has another shape or is
+        not contiguous, so that the samples cannot be cut into blocks."""
+        ndim, length = len(self.shape), 1
+        for a in self.arguments:
+            if not a.flags.c_contiguous or a.shape[:ndim] != self.shape or a.ndim > ndim + 1:
+                return 0
+            if a.ndim > ndim:
+                length = max(length, a.shape[-1])
+        return length
+
     def _blockwise(self, f, pending, skip) -> bool:
-        size = _size(self.shape)
+        row = self._row_length()
         reads = pending is not None and len(skip) < len(pending[1])
         passes = getattr(f, "passes", 0) + reads
         return (
             passes >= BLOCKED_PASSES
-            and size >= 2 * BLOCK
-            and all(a.shape == self.shape and a.flags.c_contiguous for a in self.arguments)
+            and row > 0
+            and _size(self.shape) * row >= 2 * BLOCK
             and all(numpy.ndim(v) == 0 for v in self.keywords.values())
             and (pending is None or all(a.shape in (self.shape, ()) for a in pending[1]))
         )
 
     def _run_blocks(self, f, scale, total, pending, skip) -> tuple:
-        """The kernel over consecutive blocks of the flattened samples, results gathered;
-        ``pending`` (hook, arrays as given) checks each block's values first, but for those
-        at the positions in ``skip``."""
-        flat = [a.reshape(-1) for a in self.arguments]
-        size = flat[0].shape[0]
+        """The kernel over consecutive blocks of the flattened samples (of about
+        :data:`BLOCK` numbers, whole samples), results gathered; ``pending`` (hook, arrays as
+        given) checks each block's values first, but for those at the positions in
+        ``skip``."""
+        size = _size(self.shape)
+        ndim = len(self.shape)
+        flat = [a.reshape(size, *a.shape[ndim:]) for a in self.arguments]
+        step = max(1, BLOCK // self._row_length())
         per_sample = scale is not None and numpy.ndim(scale) > 0
         if per_sample:
             scale = numpy.broadcast_to(scale, self.shape).reshape(-1)
         outputs = None
         given = None if pending is None else [a.reshape(-1) if a.ndim else a for a in pending[1]]
-        for start in range(0, size, BLOCK):
-            part = slice(start, min(start + BLOCK, size))
+        for start in range(0, size, step):
+            part = slice(start, min(start + step, size))
             n = part.stop - part.start
             if given is not None:
                 with numpy.errstate(all="warn"):  # the check's own arithmetic, as outside
@@ -301,7 +316,7 @@ class Call:
                 outputs = [
                     self.dtype.type(0)
                     if (k == 0 and total and numpy.ndim(r) == 0)
-                    else numpy.empty(size, self.dtype)
+                    else numpy.empty((size, *numpy.shape(r)[1:]), self.dtype)
                     for k, r in enumerate(results)
                 ]
             for k, r in enumerate(results):
@@ -309,7 +324,9 @@ class Call:
                     outputs[k] += r
                 else:
                     outputs[k][part] = r
-        return tuple(o if numpy.ndim(o) == 0 else o.reshape(self.shape) for o in outputs)
+        return tuple(
+            o if numpy.ndim(o) == 0 else o.reshape(*self.shape, *o.shape[1:]) for o in outputs
+        )
 
     def loss(self):
         (values,) = self.run("loss")

@@ -258,3 +258,40 @@ def test_batch_axes_and_broadcast_logits(rng):
     (g,) = CE.grad(labels, shared, reduction="sum")
     (g_tiled,) = CE.grad(labels, np.broadcast_to(shared, z.shape), reduction="sum")
     np.testing.assert_allclose(g, g_tiled.sum(axis=(0, 1)), rtol=1e-13)
+
+
+@pytest.mark.parametrize("form", ["index", "rows"])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+def test_large_inputs_run_block_by_block_give_the_same_numbers(form, reduction, weighted, rng):
+    # 3 x 101 rows of 997 classes: well over two blocks of derivation.runtime.BLOCK numbers,
+    # cut into blocks of whole rows that do not divide the batch evenly.
+    z = rng.normal(0, 3, size=(3, 101, 997))
+    labels = rng.integers(0, 997, size=(3, 101))
+    target = labels if form == "index" else rng.dirichlet(np.ones(997), size=(3, 101))
+    weight = rng.uniform(0, 2, size=(3, 101)) if weighted else None
+    log_p = scipy.special.log_softmax(z, axis=-1)
+    mass = np.eye(997)[labels] if form == "index" else target
+    per_row = -(mass * log_p).sum(-1)
+    w = np.ones((3, 101)) if weight is None else weight
+    expected = {
+        "none": per_row * w,
+        "sum": (per_row * w).sum(),
+        "mean": (per_row * w).sum() / w.sum(),
+    }[reduction]
+    scale = w / w.sum() if reduction == "mean" else w
+    loss, (g,) = CE.loss_and_grad(target, z, reduction=reduction, weight=weight)
+    np.testing.assert_allclose(loss, expected, rtol=1e-12)
+    expected_g = (np.exp(log_p) * mass.sum(-1, keepdims=True) - mass) * scale[..., None]
+    np.testing.assert_allclose(g, expected_g, rtol=1e-12, atol=1e-17)
+    assert g.shape == z.shape and g.flags.c_contiguous
+
+
+def test_logits_that_are_not_contiguous_are_not_cut_into_blocks(rng):
+    z = rng.normal(size=(997, 300)).T  # (300, 997), a transposed view
+    labels = rng.integers(0, 997, size=300)
+    expected = (scipy.special.logsumexp(z, axis=-1) - z[np.arange(300), labels]).mean()
+    loss, (g,) = CE.loss_and_grad(labels, z)
+    np.testing.assert_allclose(loss, expected, rtol=1e-13)
+    one_hot = np.eye(997)[labels]
+    np.testing.assert_allclose(g, (scipy.special.softmax(z, axis=-1) - one_hot) / 300, atol=1e-17)
