@@ -1,4 +1,5 @@
-"""Run the benchmark suite: ``python -m benchmarks [--quick] [--readme] [--out FILE]``."""
+"""Run the benchmark suite: ``python -m benchmarks [--quick] [--readme] [--out FILE]``, or
+time some cases only, printing and writing nothing else: ``--only TEXT``."""
 
 from __future__ import annotations
 
@@ -30,15 +31,22 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes, few repeats")
     parser.add_argument("--readme", action="store_true", help="rewrite README's section")
     parser.add_argument("--out", default=str(HERE / "results.json"), help="results file")
+    parser.add_argument(
+        "--only", metavar="TEXT", help="time only the cases whose name contains TEXT; no file"
+    )
     args = parser.parse_args(argv)
+    if args.only and args.readme:
+        parser.error("--readme needs every case; leave out --only")
 
     rng = np.random.default_rng(20261122)
     results = {"machine": _machine(), "quick": args.quick, "cases": []}
     for case in CASES:
+        if args.only and args.only.lower() not in case.name.lower():
+            continue
         sizes = (case.quick,) if args.quick else case.sizes
         for shape in sizes:
             implementations = case.make(shape, rng)
-            rounds = 3 if args.quick else (15 if np.prod(shape) <= 10**6 else 7)
+            rounds = 3 if args.quick else (25 if np.prod(shape) <= 10**6 else 7)
             times = interleaved(implementations, rounds)
             base = times["hand-fused NumPy"]
             entry = {
@@ -49,6 +57,8 @@ def main(argv=None) -> int:
             }
             results["cases"].append(entry)
             print(format_tables([entry]), flush=True)
+    if args.only:
+        return 0
     results["derivation"] = derivation_costs(quick=args.quick)
     print(format_tables([], results["derivation"]))
     results["numba_first_call_seconds"] = dict(NUMBA_FIRST_CALL)

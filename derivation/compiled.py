@@ -89,6 +89,12 @@ class CompiledLoss:
         self._inputs = tuple(inputs)
         self._constants = tuple(constants)
         self._rebuild = rebuild
+        # What every call needs, made once.
+        self._specs = (target, *self._inputs, *self._constants)
+        self._names = [spec.name for spec in self._specs]
+        self._over_classes = tuple(spec.domain.event for spec in self._inputs)
+        self._kernels = {form: _Lazy(self, form) for form in builders}
+        self._checker = _Checker(self._specs)
 
     @property
     def inputs(self) -> tuple[str, ...]:
@@ -182,35 +188,35 @@ class CompiledLoss:
                 f"expected {len(self._inputs)} raw output(s) ({', '.join(self.inputs)}) after "
                 f"the target, got {len(outputs)}"
             )
-        unknown = sorted(set(constants) - set(self.constants))
-        if unknown:
-            raise TypeError(
-                f"unexpected keyword argument {unknown[0]!r}; this loss takes "
-                f"{', '.join(self.constants) or 'no fixed parameters'}"
-            )
-        missing = [c.name for c in self._constants if c.name not in constants]
-        if missing:
-            raise TypeError(
-                f"missing keyword argument {missing[0]!r}: the fixed parameter is symbolic, "
-                f"give its value"
-            )
-        specs = (self._target, *self._inputs, *self._constants)
-        for spec, value in zip(specs, (y, *outputs, *(constants[c.name] for c in self._constants))):
+        if constants or self._constants:
+            unknown = sorted(set(constants) - set(self.constants))
+            if unknown:
+                raise TypeError(
+                    f"unexpected keyword argument {unknown[0]!r}; this loss takes "
+                    f"{', '.join(self.constants) or 'no fixed parameters'}"
+                )
+            missing = [c.name for c in self._constants if c.name not in constants]
+            if missing:
+                raise TypeError(
+                    f"missing keyword argument {missing[0]!r}: the fixed parameter is symbolic, "
+                    f"give its value"
+                )
+            constants = {c.name: constants[c.name] for c in self._constants}
+        values = (y, *outputs, *constants.values())
+        for spec, value in zip(self._specs, values):
             as_array(spec.name, value)  # real numbers only, or a ValueError naming the argument
-        over_classes = tuple(spec.domain.event for spec in self._inputs)
-        kernels = {form: _Lazy(self, form) for form in self.forms}
         return prepare(
-            kernels,
-            [spec.name for spec in specs],
+            self._kernels,
+            self._names,
             y,
             outputs,
-            {c.name: constants[c.name] for c in self._constants},
-            over_classes,
+            constants,
+            self._over_classes,
             reduction,
             weight,
             class_weight,
             label_smoothing,
-            check=_Checker(specs),
+            check=self._checker,
             check_values=validate,  # weights are checked either way: they are not data
         )
 
@@ -220,9 +226,12 @@ class _Lazy:
 
     def __init__(self, loss: CompiledLoss, form: str) -> None:
         self._loss, self._name = loss, form
+        self._kernels: dict | None = None
 
     def __getitem__(self, kernel: str):
-        return self._loss._form(self._name)[1][kernel]
+        if self._kernels is None:  # built once, under the loss's lock
+            self._kernels = self._loss._form(self._name)[1]
+        return self._kernels[kernel]
 
 
 class _Checker:

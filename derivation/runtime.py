@@ -33,6 +33,9 @@ def result_dtype(values, arrays) -> numpy.dtype:
 
 def broadcast(named) -> tuple[int, ...]:
     """The common shape of ``(name, shape)`` pairs, or a ValueError listing them all."""
+    first = named[0][1]
+    if all(shape == first for _, shape in named):
+        return first
     try:
         return numpy.broadcast_shapes(*(shape for _, shape in named))
     except ValueError:
@@ -267,12 +270,13 @@ class Call:
         return length
 
     def _blockwise(self, f, pending, skip) -> bool:
-        row = self._row_length()
         reads = pending is not None and len(skip) < len(pending[1])
         passes = getattr(f, "passes", 0) + reads
+        if passes < BLOCKED_PASSES:
+            return False
+        row = self._row_length()
         return (
-            passes >= BLOCKED_PASSES
-            and row > 0
+            row > 0
             and _size(self.shape) * row >= 2 * BLOCK
             and all(numpy.ndim(v) == 0 for v in self.keywords.values())
             and (pending is None or all(a.shape in (self.shape, ()) for a in pending[1]))
@@ -350,8 +354,12 @@ class Call:
         if self.reduction == "sum":
             return total
         count = self._count()
-        with numpy.errstate(invalid="ignore", divide="ignore"):
-            return self.dtype.type(total / count) if count else self.dtype.type(numpy.nan)
+        if not count:
+            return self.dtype.type(numpy.nan)
+        if isinstance(count, int):  # a number of samples: nothing to warn about
+            return self.dtype.type(total / count)
+        with numpy.errstate(over="ignore"):  # summed weights below 1: an overflow is the result
+            return self.dtype.type(total / count)
 
     def _count(self):
         """What the mean divides by: the number of samples, or the summed weights."""
@@ -377,9 +385,9 @@ class Call:
         if self.reduction != "mean":
             return w
         count = self._count()
-        with numpy.errstate(invalid="ignore", divide="ignore"):
-            if w is None:
-                return self.dtype.type(1.0 / count) if count else None
+        if w is None:
+            return self.dtype.type(1.0 / count) if count else None
+        with numpy.errstate(invalid="ignore", divide="ignore", over="ignore"):
             return (w / count).astype(self.dtype, copy=False)
 
 
