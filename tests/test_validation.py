@@ -285,3 +285,6 @@ def test_a_loss_that_overflows_on_valid_input_is_returned_not_refused(size):
     mu[size - 1] = np.nan
     with pytest.raises(ValueError, match=rf"mu: expected .*, got nan at index \({size - 1},\)$"):
         fn.loss_and_grad(y, mu, log_sigma)
+    # float32 overflows sooner: 3e38 - (-3e38) is inf there, and still a result.
+    y32, mu32 = np.full(size, 3e38, np.float32), np.full(size, -3e38, np.float32)
+    assert fn(y32, mu32, log_sigma.astype(np.float32), reduction="sum") == np.inf
