@@ -90,8 +90,11 @@ def build(
     header: str,
     filename: str,
     backend: str = "numpy",
+    domains: list | None = None,
 ) -> tuple[str, dict]:
-    """Stabilise, differentiate and print ``form``; return ``(source, kernels)``."""
+    """Stabilise, differentiate and print ``form``; return ``(source, kernels)``. The
+    ``domains`` of the target and the raw outputs, if given, let a backend that checks values
+    in its loop do so (see :mod:`derivation.numba_backend`)."""
     parts = printable(form, outputs)
     if backend == "numba":
         if parts["event_args"]:
@@ -102,7 +105,7 @@ def build(
         from . import numba_backend  # numba is imported only when asked for
 
         source = header + numba_backend.module_source(
-            parts["args"], constants, parts["loss"], parts["gradient"]
+            parts["args"], constants, parts["loss"], parts["gradient"], domains
         )
     else:
         source = codegen.module_source(keyword_args=constants, header=header, **parts)

@@ -4,22 +4,72 @@ by numba and run in parallel over the machine's cores (``d.compile(backend="numb
 numba is not a dependency of the library; this module imports it only when asked. The
 expressions are those of the NumPy path, after the same stability rewrites, printed as scalar
 code: every sample is read once, its loss and gradients computed from shared temporaries in
-registers, the gradients written once and the loss added to a per-thread partial sum. Only
-elementwise models are supported (a target over classes needs the NumPy path), and only the
-functions below; anything else is refused with a message naming it.
+registers, the gradients written once. The samples are cut into chunks, spread over the
+threads; each chunk's loop has no loop-carried dependence, so that LLVM vectorises it, and
+its losses, kept in a small buffer, are summed after it. Only elementwise models are
+supported (a target over classes needs the NumPy path), and only the functions below;
+anything else is refused with a message naming it.
 """
 
 from __future__ import annotations
+
+import math
 
 import sympy
 from sympy.codegen.cfunctions import expm1, log1p
 from sympy.printing.pycode import PythonCodePrinter
 
+from likelihoods.constraints import Domain
+
 from . import functions as F
 from .fused import lower_named
 
+#: Samples per chunk: a chunk's inputs, gradients and losses stay in the L1/L2 cache.
+CHUNK = 2048
+
 #: Scalar versions of the named functions, compiled along with the kernel.
 SCALAR_HELPERS = """
+@numba.extending.intrinsic
+def _from_bits(typingctx, bits):
+    # The float64 whose IEEE bits are the int64 ``bits`` (2^k is (k + 1023) << 52).
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], llvmlite.ir.DoubleType())
+
+    return numba.types.float64(numba.types.int64), codegen
+
+
+# exp(x) = 2^k exp(r), k = round(x / ln 2), r = x - k ln 2 (ln 2 in two parts, the first with
+# enough trailing zero bits that k times it is exact), exp(r) by its Taylor series to r^13
+# (|r| <= ln(2)/2: the remainder is below 2^-60), 2^k in two factors so that results down to
+# the smallest subnormal come out. Within 1 ulp of numpy.exp. Written here because numba's
+# math.exp is a call into libm, which LLVM cannot vectorise (pip's llvmlite has no SVML).
+_LN2_HI = 6.93147180369123816490e-01
+_LN2_LO = 1.90821492927058770002e-10
+_TAYLOR = tuple(1.0 / math.factorial(k) for k in range(13, -1, -1))
+
+
+@numba.njit(inline="always")
+def _exp(x):
+    t = min(max(x, -746.0), 710.0)  # beyond these exp is 0 or inf; keeps k in range
+    k = math.floor(t * 1.4426950408889634 + 0.5)
+    r = (t - k * _LN2_HI) - k * _LN2_LO
+    p = _TAYLOR[0]
+    for c in _TAYLOR[1:]:
+        p = p * r + c
+    low = numpy.int64(k) >> 1
+    high = numpy.int64(k) - low
+    value = p * _from_bits((low + 1023) << 52) * _from_bits((high + 1023) << 52)
+    return x if x != x else value
+
+
+@numba.njit(fastmath={"reassoc", "nsz"})
+def _sum(values):
+    # The only reassociated arithmetic: the order of a chunk's losses in their sum.
+    total = 0.0
+    for v in values:
+        total += v
+    return total
+
 @numba.njit(inline="always")
 def _xlogy(x, y):
     return 0.0 if x == 0 else x * math.log(y)
@@ -43,6 +93,9 @@ def _sign(x):
 
 class ScalarPrinter(PythonCodePrinter):
     """Python ``math`` code for one sample; named functions in terms of primitives."""
+
+    def _print_exp(self, expr):
+        return f"_exp({self._print(expr.args[0])})"
 
     def _print_Float(self, expr):
         return repr(float(expr))
@@ -113,10 +166,19 @@ SUPPORTED = (
 
 
 def module_source(
-    args: list[str], keyword_args: list[str], loss: sympy.Expr, gradient: list[sympy.Expr]
+    args: list[str],
+    keyword_args: list[str],
+    loss: sympy.Expr,
+    gradient: list[sympy.Expr],
+    domains: list[Domain] | None = None,
 ) -> str:
     """A module with ``loss``, ``grad`` and ``loss_and_grad`` kernels of the library's kernel
-    interface, each driving one parallel numba loop."""
+    interface, each driving one parallel numba loop.
+
+    With the ``domains`` of the positional arguments, the loop that sums the loss checks
+    every value as it reads it: the total is NaN if any is outside its domain, and the
+    kernel's ``checked_in`` lists the arguments it so vouches for (the runtime then checks
+    them only if the total is not finite, to name the offending value)."""
     exprs = [lower_named(loss)] + [lower_named(g) for g in gradient]
     for e in exprs:
         for f in e.atoms(sympy.Function):
@@ -130,17 +192,54 @@ def module_source(
     wanted_names = set(args + keyword_args)
     free = set().union(*(e.free_symbols for e in exprs))
     substitution = {s: sympy.Symbol(f"_{s.name}") for s in free if s.name in wanted_names}
-    parts = ["import math\n\nimport numba\nimport numpy\n" + SCALAR_HELPERS]
+    parts = [
+        "import math\n\nimport llvmlite.ir\nimport numba\nimport numba.extending\nimport numpy\n"
+        + f"_CHUNK = {CHUNK}\n\n"
+        + SCALAR_HELPERS
+    ]
     for kind, wanted in (
         ("loss", [0]),
         ("grad", list(range(1, len(exprs)))),
         ("loss_and_grad", list(range(len(exprs)))),
     ):
+        valid = _valid(args, domains) if domains is not None and 0 in wanted else None
         parts.append(
-            _loops(kind, args, keyword_args, replacements, reduced, wanted, printer, substitution)
+            _loops(
+                kind,
+                args,
+                keyword_args,
+                replacements,
+                reduced,
+                wanted,
+                printer,
+                substitution,
+                valid,
+            )
         )
         parts.append(_driver(kind, args, keyword_args, wanted, len(gradient)))
+        if valid is not None:
+            parts.append(f"{kind}.checked_in = {tuple(range(len(args)))!r}")
     return "\n\n".join(parts) + "\n"
+
+
+def _valid(args: list[str], domains: list[Domain]) -> str:
+    """A boolean expression: every sample value (``_y`` for ``y[i]``) is inside its domain.
+    NaN fails every comparison; infinite bounds are open, so they exclude inf too."""
+    tests = []
+    for name, domain in zip(args, domains):
+        v = f"_{name}"
+        low, high = _bound(domain.lower), _bound(domain.upper)
+        closed_low = not (domain.lower_open or math.isinf(domain.lower))
+        closed_high = not (domain.upper_open or math.isinf(domain.upper))
+        tests.append(f"({v} {'>=' if closed_low else '>'} {low})")
+        tests.append(f"({v} {'<=' if closed_high else '<'} {high})")
+        if domain.integer:
+            tests.append(f"({v} == math.floor({v}))")
+    return " & ".join(tests)
+
+
+def _bound(value: float) -> str:
+    return ("-math.inf" if value < 0 else "math.inf") if math.isinf(value) else repr(float(value))
 
 
 def _body(replacements, reduced, wanted, printer, substitution) -> list[str]:
@@ -158,35 +257,66 @@ def _body(replacements, reduced, wanted, printer, substitution) -> list[str]:
     return lines
 
 
-def _loops(kind, args, keyword_args, replacements, reduced, wanted, printer, substitution):
-    """Two jitted loops: one adding up the loss (scale a number), one per sample."""
+def _loops(
+    kind, args, keyword_args, replacements, reduced, wanted, printer, substitution, valid=None
+):
+    """Two parallel loops over chunks, one adding up the loss (scale a number), one per
+    sample (scale an array), each running a jitted chunk of samples. The first makes a
+    sample's loss NaN unless ``valid`` (code, see :func:`_valid`) holds."""
     grads = [k for k in wanted if k > 0]
+    has_loss = 0 in wanted
     arrays = ", ".join(args)
     outs = "".join(f", g{k}" for k in grads)
     consts = "".join(f", {c}" for c in keyword_args)
-    reads = [f"        _{a} = {a}[i]" for a in args] + [f"        _{c} = {c}" for c in keyword_args]
     body = _body(replacements, reduced, wanted, printer, substitution)
+    blocks = []
+    for variant, scale in (("total", "scale"), ("each", "scale[i]")):
+        # A chunk's arrays are views from 0, so the loop indexes them directly.
+        blocks += [
+            '@numba.njit(inline="always")',
+            f"def _{kind}_{variant}_chunk({arrays}{outs}, values, scale, start, stop{consts}):",
+            *(f"    {a} = {a}[start:stop]" for a in [*args, *(f"g{k}" for k in grads)]),
+            *(["    scale = scale[start:stop]"] if variant == "each" else []),
+            "    for i in range(stop - start):",
+            *(f"        _{a} = {a}[i]" for a in args),
+            *(f"        _{c} = {c}" for c in keyword_args),
+            *body,
+            *(
+                [f"        values[i] = _o0 if {valid} else math.nan"]
+                if has_loss and valid is not None and variant == "total"
+                else ["        values[i] = _o0"]
+                if has_loss
+                else []
+            ),
+            *(f"        g{k}[i] = _o{k} * {scale}" for k in grads),
+            "",
+            "",
+            "",
+        ]
+    chunks = [
+        f"    n = {args[0]}.shape[0]",
+        "    for c in numba.prange((n + _CHUNK - 1) // _CHUNK):",
+        "        start = c * _CHUNK",
+        "        stop = min(start + _CHUNK, n)",
+    ]
     total = [
         "@numba.njit(parallel=True, cache=False)",
         f"def _{kind}_total({arrays}{outs}, scale{consts}):",
         "    total = 0.0",
-        f"    for i in numba.prange({args[0]}.shape[0]):",
-        *reads,
-        *body,
-        *(["        total += _o0"] if 0 in wanted else []),
-        *(f"        g{k}[i] = _o{k} * scale" for k in grads),
+        *chunks,
+        "        values = numpy.empty(stop - start)" if has_loss else "        values = None",
+        f"        _{kind}_total_chunk({arrays}{outs}, values, scale, start, stop{consts})",
+        *(["        total += _sum(values)"] if has_loss else []),
         "    return total",
     ]
     each = [
         "@numba.njit(parallel=True, cache=False)",
         f"def _{kind}_each({arrays}, values{outs}, scale{consts}):",
-        f"    for i in numba.prange({args[0]}.shape[0]):",
-        *reads,
-        *body,
-        *(["        values[i] = _o0"] if 0 in wanted else []),
-        *(f"        g{k}[i] = _o{k} * scale[i]" for k in grads),
+        *chunks,
+        f"        _{kind}_each_chunk({arrays}{outs}, values[start:stop], scale, start, stop"
+        f"{consts})",
     ]
-    return "\n".join(total) + "\n\n\n" + "\n".join(each)
+    return "\n".join(blocks) + "\n".join(total) + "\n\n\n" + "\n".join(each)
 
 
 def _driver(kind, args, keyword_args, wanted, n_gradients) -> str:

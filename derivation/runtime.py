@@ -237,6 +237,8 @@ class Call:
             # the total is not finite, to tell an invalid input from an overflow.
             strict = getattr(f, "strict_in", ())
             skip = frozenset(strict) & frozenset(getattr(pending[0], "unbounded", ()))
+            # A kernel that checks values as it reads them makes its total NaN on a bad one.
+            skip |= frozenset(getattr(f, "checked_in", ()))
         blockwise = self._blockwise(f, pending, skip)
         if pending is not None and not blockwise:
             hook, given = pending

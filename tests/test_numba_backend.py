@@ -50,3 +50,72 @@ def test_classes_and_unknown_backends_are_refused():
         derive(lk.Categorical()).compile(backend="numba")
     with pytest.raises(ValueError, match=r"backend: expected one of \('numpy', 'numba'\)"):
         derive(lk.Gaussian()).compile(backend="jax")
+
+
+@pytest.mark.parametrize("size", [1, 2047, 2048, 2049, 10_001], ids=lambda n: f"n={n}")
+def test_chunks_of_samples_add_up(size, rng):
+    # The loop runs over chunks of numba_backend.CHUNK samples; sizes around one chunk and
+    # across several give the NumPy path's results.
+    fast = derive(lk.HeteroscedasticGaussian()).compile(backend="numba")
+    plain = derive(lk.HeteroscedasticGaussian()).compile()
+    y, mu, s = rng.normal(size=(3, size))
+    w = rng.uniform(0.5, 2.0, size=size)
+    for kwargs in ({}, {"reduction": "sum"}, {"reduction": "none"}, {"weight": w}):
+        a_loss, a_grads = fast.loss_and_grad(y, mu, s, **kwargs)
+        b_loss, b_grads = plain.loss_and_grad(y, mu, s, **kwargs)
+        # 2 s + (r e^-s)^2 cancels to near 0 for some samples: the tolerance is relative to
+        # the largest value, as a rounding of its terms is
+        for a, b in zip([a_loss, *a_grads], [b_loss, *b_grads]):
+            np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-13 * np.max(np.abs(b)))
+
+
+def test_exp_within_one_ulp_over_the_whole_range():
+    # The backend's own exp (numba's math.exp does not vectorise), seen through the Poisson
+    # loss at y = 0, which is exp(eta) itself: against mpmath, from the smallest subnormal
+    # result to the largest finite one, and at the edges.
+    mpmath = pytest.importorskip("mpmath")
+    fast = derive(lk.Poisson()).compile(backend="numba")
+    grid = np.linspace(-745.13, 709.78, 20_011)
+    edges = np.array([0.0, -0.0, 1e-300, -1e-300, 0.34657359, -0.34657359, 709.7827128933840])
+    eta = np.concatenate([grid, edges, -np.logspace(-20, 2.8, 500), np.logspace(-20, 2.8, 500)])
+    got = fast(np.zeros_like(eta), eta, reduction="none")
+    mpmath.mp.prec = 200
+    exact = np.array([float(mpmath.exp(mpmath.mpf(float(v)))) for v in eta])
+    ulps = np.abs(got - exact) / np.spacing(exact)
+    assert ulps.max() <= 1.0, eta[np.argmax(ulps)]
+    with np.errstate(over="ignore"):
+        big = fast(np.zeros(3), np.array([709.79, 800.0, 1e300]), reduction="none")
+    assert np.all(big == np.inf)
+    small = fast(np.zeros(3), np.array([-745.14, -800.0, -1e300]), reduction="none")
+    assert np.all(small == 0.0)
+
+
+@pytest.mark.parametrize(
+    "model, position, value, message",
+    [
+        (lk.Poisson(), 0, 3.5, r"y: expected .* \{0, 1, 2, ...\}, got 3.5"),
+        (lk.Poisson(), 0, -1.0, r"y: expected .* \{0, 1, 2, ...\}, got -1.0"),
+        (lk.Poisson(), 0, np.inf, r"y: expected .*, got inf"),
+        (lk.Poisson(), 1, np.nan, r"eta: expected .*, got nan"),
+        (lk.Bernoulli(), 0, 0.5, r"y: expected .* \{0, 1\}, got 0.5"),
+        (lk.Gaussian(sigma="identity"), 2, 0.0, r"sigma: expected .* \(0, inf\), got 0.0"),
+        (lk.HeteroscedasticGaussian(), 2, -np.inf, r"eta_sigma: expected .*, got -inf"),
+    ],
+    ids=["fraction", "negative", "inf", "nan-logit", "bernoulli-half", "sigma-0", "s-inf"],
+)
+@pytest.mark.parametrize("size", [10, 5_000], ids=["one-chunk", "chunks"])
+def test_values_checked_in_the_loop_are_named_at_their_index(
+    model, position, value, message, size, rng
+):
+    # The loop that sums the loss checks each value it reads; a bad one is then named, with
+    # its index, by the same check as on the NumPy path, whatever the call.
+    fast = derive(model).compile(backend="numba")
+    y, raws, _, constants = sample_inputs(model, rng, (size,))
+    args = [y, *raws]
+    args[position] = args[position].copy()
+    args[position][size - 2] = value
+    where = rf" at index \({size - 2},\)$"
+    for call in (fast, fast.grad, fast.loss_and_grad):
+        for kwargs in ({}, {"reduction": "sum"}, {"reduction": "none"}):
+            with pytest.raises(ValueError, match=message + where):
+                call(*args, **kwargs)
