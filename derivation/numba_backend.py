@@ -5,10 +5,11 @@ numba is not a dependency of the library; this module imports it only when asked
 expressions are those of the NumPy path, after the same stability rewrites, printed as scalar
 code: every sample is read once, its loss and gradients computed from shared temporaries in
 registers, the gradients written once. The samples are cut into chunks, spread over the
-threads; each chunk's loop has no loop-carried dependence, so that LLVM vectorises it, and
-its losses, kept in a small buffer, are summed after it. Only elementwise models are
-supported (a target over classes needs the NumPy path), and only the functions below;
-anything else is refused with a message naming it.
+threads. A loop that computes exp and no other function is vectorised by LLVM, with the
+backend's own exp: it keeps a chunk's losses in a small buffer, summed after it (a running
+sum would tie each step to the last); any other loop adds up its losses as it goes. Only
+elementwise models are supported (a target over classes needs the NumPy path), and only the
+functions below; anything else is refused with a message naming it.
 """
 
 from __future__ import annotations
@@ -40,8 +41,8 @@ def _from_bits(typingctx, bits):
 
 # exp(x) = 2^k exp(r), k = round(x / ln 2), r = x - k ln 2 (ln 2 in two parts, the first with
 # enough trailing zero bits that k times it is exact), exp(r) by its Taylor series to r^13
-# (|r| <= ln(2)/2: the remainder is below 2^-60), 2^k in two factors so that results down to
-# the smallest subnormal come out. Within 1 ulp of numpy.exp. Written here because numba's
+# (|r| <= ln(2)/2: the remainder is below 2^-57, a 32nd of an ulp), 2^k in two factors so that
+# results down to the smallest subnormal come out. Within 1 ulp. Written here because numba's
 # math.exp is a call into libm, which LLVM cannot vectorise (pip's llvmlite has no SVML).
 _LN2_HI = 6.93147180369123816490e-01
 _LN2_LO = 1.90821492927058770002e-10
@@ -92,10 +93,17 @@ def _sign(x):
 
 
 class ScalarPrinter(PythonCodePrinter):
-    """Python ``math`` code for one sample; named functions in terms of primitives."""
+    """Python ``math`` code for one sample; named functions in terms of primitives.
+    ``vector_exp`` prints exp as the backend's own :data:`SCALAR_HELPERS` ``_exp``."""
+
+    def __init__(self, settings=None, vector_exp: bool = False):
+        super().__init__(settings)
+        self._vector_exp = vector_exp
 
     def _print_exp(self, expr):
-        return f"_exp({self._print(expr.args[0])})"
+        if self._vector_exp:
+            return f"_exp({self._print(expr.args[0])})"
+        return f"math.exp({self._print(expr.args[0])})"
 
     def _print_Float(self, expr):
         return repr(float(expr))
@@ -146,6 +154,9 @@ class ScalarPrinter(PythonCodePrinter):
     _print_log_i0e = _print_one_minus_i1_over_i0 = _print_Function
 
 
+#: Functions a chunk's loop can compute without a call, so that LLVM vectorises it.
+VECTORISABLE = {sympy.exp, sympy.Abs, sympy.Max, sympy.Min, sympy.sign, F.xdivy}
+
 SUPPORTED = (
     sympy.exp,
     sympy.log,
@@ -186,7 +197,12 @@ def module_source(
                 raise ValueError(
                     f"the numba backend has no scalar version of {f.func}; use the NumPy path"
                 )
-    printer = ScalarPrinter({"fully_qualified_modules": True})
+    # A loop vectorises if it calls nothing but exp (the backend's own): with exp it is
+    # worth a buffer of a chunk's losses, summed apart; without, a plain running sum is as
+    # fast (memory-bound), and a call into libm keeps it scalar whatever the exp.
+    functions = {type(f) for e in exprs for f in e.atoms(sympy.Function)}
+    vectorise = sympy.exp in functions and functions <= VECTORISABLE
+    printer = ScalarPrinter({"fully_qualified_modules": True}, vector_exp=vectorise)
     replacements, reduced = sympy.cse(exprs, symbols=sympy.numbered_symbols("_t"))
     # Inside the loop each argument is one sample, _y for y[i]: the arrays keep their names.
     wanted_names = set(args + keyword_args)
@@ -214,6 +230,7 @@ def module_source(
                 printer,
                 substitution,
                 valid,
+                vectorise,
             )
         )
         parts.append(_driver(kind, args, keyword_args, wanted, len(gradient)))
@@ -258,37 +275,52 @@ def _body(replacements, reduced, wanted, printer, substitution) -> list[str]:
 
 
 def _loops(
-    kind, args, keyword_args, replacements, reduced, wanted, printer, substitution, valid=None
+    kind,
+    args,
+    keyword_args,
+    replacements,
+    reduced,
+    wanted,
+    printer,
+    substitution,
+    valid=None,
+    vectorise=False,
 ):
     """Two parallel loops over chunks, one adding up the loss (scale a number), one per
     sample (scale an array), each running a jitted chunk of samples. The first makes a
-    sample's loss NaN unless ``valid`` (code, see :func:`_valid`) holds."""
+    sample's loss NaN unless ``valid`` (code, see :func:`_valid`) holds; if ``vectorise``,
+    its chunk writes the losses to a buffer summed after the loop, else adds them up."""
     grads = [k for k in wanted if k > 0]
     has_loss = 0 in wanted
+    buffered = vectorise and has_loss
     arrays = ", ".join(args)
     outs = "".join(f", g{k}" for k in grads)
     consts = "".join(f", {c}" for c in keyword_args)
     body = _body(replacements, reduced, wanted, printer, substitution)
+    loss = f"(_o0 if {valid} else math.nan)" if valid is not None else "_o0"
     blocks = []
     for variant, scale in (("total", "scale"), ("each", "scale[i]")):
+        summed = variant == "total" and has_loss and not buffered
+        if variant == "each":
+            stores = ["        values[i] = _o0"] if has_loss else []
+        elif has_loss:
+            stores = [f"        values[i] = {loss}" if buffered else f"        total += {loss}"]
+        else:
+            stores = []
         # A chunk's arrays are views from 0, so the loop indexes them directly.
         blocks += [
             '@numba.njit(inline="always")',
             f"def _{kind}_{variant}_chunk({arrays}{outs}, values, scale, start, stop{consts}):",
             *(f"    {a} = {a}[start:stop]" for a in [*args, *(f"g{k}" for k in grads)]),
             *(["    scale = scale[start:stop]"] if variant == "each" else []),
+            *(["    total = 0.0"] if summed else []),
             "    for i in range(stop - start):",
             *(f"        _{a} = {a}[i]" for a in args),
             *(f"        _{c} = {c}" for c in keyword_args),
             *body,
-            *(
-                [f"        values[i] = _o0 if {valid} else math.nan"]
-                if has_loss and valid is not None and variant == "total"
-                else ["        values[i] = _o0"]
-                if has_loss
-                else []
-            ),
+            *stores,
             *(f"        g{k}[i] = _o{k} * {scale}" for k in grads),
+            *(["    return total"] if summed else []),
             "",
             "",
             "",
@@ -304,9 +336,21 @@ def _loops(
         f"def _{kind}_total({arrays}{outs}, scale{consts}):",
         "    total = 0.0",
         *chunks,
-        "        values = numpy.empty(stop - start)" if has_loss else "        values = None",
-        f"        _{kind}_total_chunk({arrays}{outs}, values, scale, start, stop{consts})",
-        *(["        total += _sum(values)"] if has_loss else []),
+        *(
+            [
+                "        values = numpy.empty(stop - start)",
+                f"        _{kind}_total_chunk({arrays}{outs}, values, scale, start, stop{consts})",
+                "        total += _sum(values)",
+            ]
+            if buffered
+            else [
+                f"        total += _{kind}_total_chunk({arrays}{outs}, None, scale, start, stop"
+                f"{consts})"
+                if has_loss
+                else f"        _{kind}_total_chunk({arrays}{outs}, None, scale, start, stop"
+                f"{consts})"
+            ]
+        ),
         "    return total",
     ]
     each = [

@@ -225,16 +225,22 @@ class Call:
         """Call a kernel: it sums the loss itself when only its total is needed, and scales
         the gradient by what the reduction asks for. A kernel of many passes over large
         inputs runs block by block (see :data:`BLOCK`), checking the values of each block
-        just before it computes on them, while they are in the cache."""
+        just before it computes on them, while they are in the cache.
+
+        When only the summed loss is wanted, a kernel may stand for some checks: its
+        ``strict_in`` lists the arguments whose NaN or inf makes the total NaN or inf, its
+        ``checked_in`` those it checks itself, making the total NaN on a bad value. Those
+        are checked (and a bad value named) only if the total is not finite."""
         total = self.reduction != "none" and self.weight is None
         scale = self._factor() if kernel != "loss" else None
         f = self.kernels[kernel]
         pending, self.check = self.check, None
         skip = frozenset()
-        if pending is not None and total and kernel != "grad":
+        if pending is not None and total and kernel != "grad" and _size(self.shape):
             # An array that can only be invalid by NaN or inf, and whose NaN or inf makes the
-            # summed loss NaN or inf, is vouched for by a finite total: it is checked only if
-            # the total is not finite, to tell an invalid input from an overflow.
+            # summed loss NaN or inf, is vouched for by a finite total (each of its values is
+            # in some sample, unless there are none): it is checked only if the total is not
+            # finite, to tell an invalid input from an overflow.
             strict = getattr(f, "strict_in", ())
             skip = frozenset(strict) & frozenset(getattr(pending[0], "unbounded", ()))
             # A kernel that checks values as it reads them makes its total NaN on a bad one.
@@ -272,7 +278,9 @@ class Call:
         return length
 
     def _blockwise(self, f, pending, skip) -> bool:
-        reads = pending is not None and len(skip) < len(pending[1])
+        reads = pending is not None and any(
+            numpy.ndim(a) and k not in skip for k, a in enumerate(pending[1])
+        )
         passes = getattr(f, "passes", 0) + reads
         if passes < BLOCKED_PASSES:
             return False

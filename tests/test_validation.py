@@ -288,3 +288,10 @@ def test_a_loss_that_overflows_on_valid_input_is_returned_not_refused(size):
     # float32 overflows sooner: 3e38 - (-3e38) is inf there, and still a result.
     y32, mu32 = np.full(size, 3e38, np.float32), np.full(size, -3e38, np.float32)
     assert fn(y32, mu32, log_sigma.astype(np.float32), reduction="sum") == np.inf
+
+
+def test_a_bad_value_beside_an_empty_batch_is_still_refused():
+    # No sample holds mu here, so no total can vouch for it: it is checked.
+    fn = derive(lk.Gaussian()).compile()
+    with pytest.raises(ValueError, match=r"mu: expected .*, got nan"):
+        fn(np.zeros(0), np.array([np.nan]))
