@@ -11,8 +11,9 @@ weights) is applied in place, and a loss that is only summed is not returned per
 Named functions are lowered to primitives first so that their common parts are shared:
 ``softplus(x) = max(x, 0) + log1p(exp(-|x|))`` and ``expit(x) = exp(min(x, 0)) / (1 +
 exp(-|x|))`` use the same ``exp(-|x|)`` for ``softplus(z)``, ``softplus(-z)``, ``expit(z)``
-and ``expit(-z)``. (``numpy.logaddexp`` and ``scipy.special.expit`` cost several times an
-``exp`` per element.) Anything without a ufunc (helpers, piecewise functions) is printed as an
+and ``expit(-z)``, numerators included: ``exp(min(x, 0)) = max(exp(-|x|), H(x))``, H the
+unit step. (``numpy.logaddexp`` and ``scipy.special.expit`` cost several times an ``exp``
+per element.) Anything without a ufunc (helpers, piecewise functions) is printed as an
 expression, and its fresh result becomes a buffer like any other.
 """
 
@@ -77,9 +78,16 @@ def lower_named(expr: sympy.Expr) -> sympy.Expr:
     )
     expr = expr.replace(
         lambda e: isinstance(e, F.expit),
-        lambda e: sympy.exp(sympy.Min(e.args[0], 0)) / (1 + sympy.exp(-sympy.Abs(e.args[0]))),
+        lambda e: _exp_of_min_zero(e.args[0]) / (1 + sympy.exp(-sympy.Abs(e.args[0]))),
     )
     return expr
+
+
+def _exp_of_min_zero(x: sympy.Expr) -> sympy.Expr:
+    """exp(min(x, 0)) from exp(-|x|), without an exp of its own: it is exp(-|x|) = e^x below
+    0 and 1 from 0 on, where exp(-|x|) <= 1; so the larger of exp(-|x|) and the step
+    H(x) (0 below 0, 1 from 0 on). NaN stays NaN."""
+    return sympy.Max(sympy.exp(-sympy.Abs(x)), sympy.Heaviside(x, 1))
 
 
 @dataclass(frozen=True)
@@ -161,6 +169,10 @@ class _Lowering:
             return self._mul(expr)
         if expr.is_Pow:
             return self._pow(expr)
+        if isinstance(expr, sympy.Heaviside) and expr.args[1:] == (1,):
+            # H(x) with H(0) = 1 is x >= 0, written as a float (numpy.heaviside has no fast
+            # loop: it costs several times an exp)
+            return self.apply("numpy.greater_equal", [self.value(expr.args[0]), self.scalar("0")])
         function = UFUNCS.get(type(expr))
         if function is not None and len(expr.args) <= 2:
             return self.apply(function, [self.value(a) for a in expr.args])

@@ -128,6 +128,11 @@ class ScalarPrinter(PythonCodePrinter):
     def _print_expm1(self, expr):
         return f"math.expm1({self._print(expr.args[0])})"
 
+    def _print_Heaviside(self, expr):
+        # H(x) with H(0) = 1; NaN stays NaN
+        x = self._print(expr.args[0])
+        return f"(1.0 if {x} >= 0 else (0.0 if {x} < 0 else {x}))"
+
     def _print_sign(self, expr):
         return f"_sign({self._print(expr.args[0])})"
 
@@ -155,7 +160,7 @@ class ScalarPrinter(PythonCodePrinter):
 
 
 #: Functions a chunk's loop can compute without a call, so that LLVM vectorises it.
-VECTORISABLE = {sympy.exp, sympy.Abs, sympy.Max, sympy.Min, sympy.sign, F.xdivy}
+VECTORISABLE = {sympy.exp, sympy.Abs, sympy.Max, sympy.Min, sympy.sign, sympy.Heaviside, F.xdivy}
 
 SUPPORTED = (
     sympy.exp,
@@ -169,6 +174,7 @@ SUPPORTED = (
     sympy.sign,
     sympy.Max,
     sympy.Min,
+    sympy.Heaviside,
     F.xlogy,
     F.xlog1py,
     F.xdivy,
