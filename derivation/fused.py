@@ -198,10 +198,13 @@ class _Lowering:
         plus, minus = [], []
         for term in expr.args:
             coefficient, rest = term.as_coeff_Mul()
-            if coefficient.is_negative and rest != 1:
-                minus.append(self.value(-term))
-            else:
-                plus.append(self.value(term))
+            negative = coefficient.is_negative and rest != 1
+            i = self.value(-term if negative else term)
+            op = self.ops[i]
+            if op is not None and op.code.startswith("numpy.negative("):
+                # + (-x) is - x, and - (-x) is + x: the negation goes unused
+                negative, i = not negative, op.operands[0]
+            (minus if negative else plus).append(i)
         arrays = [i for i in plus if self.is_array[i]]
         scalars = [self.names[i] for i in plus if not self.is_array[i]]
         scalars += [f"-{self.names[i]}" for i in minus if not self.is_array[i]]
@@ -302,7 +305,9 @@ def fused_kernel(
     results = []
     for k, e in enumerate(outputs):
         g = k - 1
-        if g >= 0 and e.is_Add and -e in lowering.memo:  # -(y - mu) is y - mu, factor negated
+        # -(y - mu) is y - mu, factor negated; so is a sum of negative terms (-a - b is
+        # a + b, negated in the multiplication that scales it anyway)
+        if g >= 0 and e.is_Add and (-e in lowering.memo or all(map(_negative, e.args))):
             factors[g] = printer.doprint(-sympy.sympify(factors[g]))
             e = -e
         results.append(lowering.value(e))
@@ -451,6 +456,12 @@ def fused_kernel(
     # that they were finite.
     strict = tuple(k for k, a in enumerate(args) if a in strict_in)
     return source + f"\n\n\n{name}.passes = {passes}\n{name}.strict_in = {strict!r}"
+
+
+def _negative(term: sympy.Expr) -> bool:
+    """Whether a term of a sum is lowered as a negative: a negative coefficient, or a factor
+    that is oriented the other way (see ``_Lowering._oriented``)."""
+    return bool(term.as_coeff_Mul()[0].is_negative or _Lowering._oriented(term)[1])
 
 
 def _nonfinite_from(lowering: _Lowering, value: int) -> set[str]:
