@@ -131,6 +131,28 @@ def _scratch(shape, dtype, count):
         _POOL.arrays = pool
     return pool[1]
 ''',
+    "_zeros": '''
+import threading
+
+_ZEROS = threading.local()
+
+
+def _zeros(shape, dtype):
+    """Zeros of ``shape`` and ``dtype`` to compare with (numpy.maximum(x, 0) runs twice as fast
+    against an array of zeros as against the number), kept per thread for shapes up to a
+    block of samples (see derivation.runtime.BLOCK); the number itself for larger ones."""
+    size = 1
+    for n in shape:
+        size *= n
+    if size > 1 << 17:
+        return dtype.type(0)
+    zeros = getattr(_ZEROS, "array", None)
+    if zeros is None or zeros.shape != shape or zeros.dtype != dtype:
+        zeros = numpy.zeros(shape, dtype)
+        zeros.flags.writeable = False
+        _ZEROS.array = zeros
+    return zeros
+''',
     "_fresh": '''
 def _fresh(value, shape, dtype):
     """A helper's result as an array of the kernel's shape and dtype, free to write into."""

@@ -119,9 +119,19 @@ class _Lowering:
     def scalar(self, code: str) -> int:
         return self._new(None, code, False)
 
+    def _zeros(self) -> int:
+        if "_zeros" not in self.memo:
+            self.memo["_zeros"] = self.scalar("_zeros(_shape, _dtype)")
+        return self.memo["_zeros"]
+
     def apply(self, function: str, operands: list[int]) -> int:
         if function in _COMMUTATIVE and len(operands) == 2 and not self.is_array[operands[0]]:
             operands = operands[::-1]  # numpy's fast loops want the array first, not a scalar
+        if function in ("numpy.maximum", "numpy.minimum") and len(operands) == 2:
+            a, b = operands
+            if self.is_array[a] and self.names[b] in ("0", "0.0"):
+                # against an array of zeros: numpy's loop for a number is twice as slow
+                operands = [a, self._zeros()]
         if not any(self.is_array[i] for i in operands):
             code = f"{function}({', '.join(self.names[i] for i in operands)})"
             return self.scalar(code)
