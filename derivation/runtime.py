@@ -278,11 +278,13 @@ class Call:
         return length
 
     def _blockwise(self, f, pending, skip) -> bool:
+        passes = getattr(f, "passes", 0)
+        if passes + 1 < BLOCKED_PASSES:
+            return False
         reads = pending is not None and any(
             numpy.ndim(a) and k not in skip for k, a in enumerate(pending[1])
         )
-        passes = getattr(f, "passes", 0) + reads
-        if passes < BLOCKED_PASSES:
+        if passes + reads < BLOCKED_PASSES:
             return False
         row = self._row_length()
         return (
