@@ -11,12 +11,12 @@ so its source can be saved and used without sympy.
 >>> g = sympy.factor_terms(2 * (x - y))  # 2*(x - y), not 2*x - 2*y
 >>> source = module_source(["y", "x"], [], (y - x) ** 2, [g])
 >>> print(source.split("\n\n\n")[-2])
-def loss_and_grad(y, x, *, _shape, _dtype, _scale, _total):
+def loss_and_grad(y, x, *, _shape, _dtype, _scale, _total, _out=None):
     if y.shape != _shape:
         y = numpy.broadcast_to(y, _shape)
     if x.shape != _shape:
         x = numpy.broadcast_to(x, _shape)
-    _b1 = numpy.empty(_shape, _dtype)
+    _b1 = numpy.empty(_shape, _dtype) if _out is None else _out[0]
     numpy.subtract(y, x, out=_b1)
     if _total:
         _loss = _sum_of_products(_b1, _b1)

@@ -293,9 +293,11 @@ def fused_kernel(
     want_loss: bool = True,
     want_gradient: bool = True,
 ) -> str:
-    """Source of ``def name(*args, _shape, _dtype, _scale, _total, **keyword_args)``
+    """Source of ``def name(*args, _shape, _dtype, _scale, _total, _out, **keyword_args)``
     returning ``(loss, *gradient)``: the loss summed when ``_total`` (else per sample), each
-    gradient multiplied by ``_scale`` (unless None), each result an array of its own.
+    gradient multiplied by ``_scale`` (unless None), each result an array of its own, the
+    gradients written into the arrays of ``_out`` if given (where they can be: a gradient
+    returned as another array is to be copied by the caller).
 
     Common subexpressions are found here, on the lowered expressions (after ``softplus`` and
     ``expit`` became primitives), not by ``sympy.cse`` on the named forms, so that
@@ -385,7 +387,7 @@ def fused_kernel(
             if j in owned and last_use[j] == i and names[j] != out and names[j] not in free:
                 free.append(names[j])
 
-    returned, fresh = [], set()
+    returned, fresh = [], {}  # fresh: the buffer of gradient k, by name
     loss_buffer = None
     tail = []
     # What must survive until the end: the deferred loss's operands and every result.
@@ -422,14 +424,17 @@ def fused_kernel(
         if not is_array[j]:
             tail.append(f"    {target} = numpy.full(_shape, {names[j]} * {scale}, _dtype)")
         elif j in owned and alone:
-            fresh.add(names[j])
+            fresh[names[j]] = k
             tail.append(f"    {target} = {names[j]}")
             if factor == "1":
                 tail.append(f"    if _scale is not None:\n        {target} *= _scale")
             else:
                 tail.append(f"    numpy.multiply({target}, {scale}, out={target})")
         else:
-            tail.append(f"    {target} = numpy.multiply({names[j]}, {scale}, dtype=_dtype)")
+            into = f"None if _out is None else _out[{k}]"
+            tail.append(
+                f"    {target} = numpy.multiply({names[j]}, {scale}, out={into}, dtype=_dtype)"
+            )
         returned.append(target)
 
     # Scratch buffers come from a per-thread pool; what is returned is allocated afresh (the
@@ -439,7 +444,8 @@ def fused_kernel(
         if isinstance(line, tuple):
             out = line[1]
             if out in fresh:
-                body.append(f"    {out} = numpy.empty(_shape, _dtype)")
+                into = f"_out[{fresh[out]}]"
+                body.append(f"    {out} = numpy.empty(_shape, _dtype) if _out is None else {into}")
             elif out == loss_buffer:
                 body.append(
                     f"    {out} = _pool[{len(pooled)}] if _total else numpy.empty(_shape, _dtype)"
@@ -450,7 +456,7 @@ def fused_kernel(
                 pooled.append(out)
         else:
             body.append(line)
-    signature = ", ".join(args) + ", *, _shape, _dtype, _scale, _total"
+    signature = ", ".join(args) + ", *, _shape, _dtype, _scale, _total, _out=None"
     signature += "".join(f", {k}" for k in keyword_args)
     header = [f"def {name}({signature}):"]
     header += [
@@ -465,7 +471,10 @@ def fused_kernel(
     # arguments whose NaN or inf makes the summed loss NaN or inf: a finite total vouches
     # that they were finite.
     strict = tuple(k for k, a in enumerate(args) if a in strict_in)
-    return source + f"\n\n\n{name}.passes = {passes}\n{name}.strict_in = {strict!r}"
+    return (
+        source + f"\n\n\n{name}.passes = {passes}\n{name}.strict_in = {strict!r}\n"
+        f"{name}.gradients_into = True"
+    )
 
 
 def _negative(term: sympy.Expr) -> bool:

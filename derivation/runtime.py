@@ -251,7 +251,7 @@ class Call:
             hook("elementwise", given, None, skip=skip)
         with numpy.errstate(all="ignore"):  # overflow to inf is a result here, not an accident
             if blockwise:
-                results = self._run_blocks(f, scale, total, pending, skip)
+                results = self._run_blocks(f, kernel, scale, total, pending, skip)
             else:
                 results = f(
                     *self.arguments,
@@ -294,11 +294,12 @@ class Call:
             and (pending is None or all(a.shape in (self.shape, ()) for a in pending[1]))
         )
 
-    def _run_blocks(self, f, scale, total, pending, skip) -> tuple:
+    def _run_blocks(self, f, kernel, scale, total, pending, skip) -> tuple:
         """The kernel over consecutive blocks of the flattened samples (of about
         :data:`BLOCK` numbers, whole samples), results gathered; ``pending`` (hook, arrays as
         given) checks each block's values first, but for those at the positions in
-        ``skip``."""
+        ``skip``. A kernel that takes them (``gradients_into``) writes its gradients into
+        the blocks of the results (``_out``), which saves copying them there."""
         size = _size(self.shape)
         ndim = len(self.shape)
         flat = [a.reshape(size, *a.shape[ndim:]) for a in self.arguments]
@@ -307,6 +308,10 @@ class Call:
         if per_sample:
             scale = numpy.broadcast_to(scale, self.shape).reshape(-1)
         outputs = None
+        into = None
+        if kernel != "loss" and getattr(f, "gradients_into", False):
+            into = [numpy.empty(size, self.dtype) for _ in self.output_shapes]
+        first_gradient = 0 if kernel == "grad" else 1
         given = None if pending is None else [a.reshape(-1) if a.ndim else a for a in pending[1]]
         for start in range(0, size, step):
             part = slice(start, min(start + step, size))
@@ -320,26 +325,30 @@ class Call:
                         block=(start, self.shape),
                         skip=skip,
                     )
+            views = None if into is None else tuple(g[part] for g in into)
             results = f(
                 *(a[part] for a in flat),
                 _shape=(n,),
                 _dtype=self.dtype,
                 _scale=scale[part] if per_sample else scale,
                 _total=total,
+                **({} if views is None else {"_out": views}),
                 **self.keywords,
             )
             if outputs is None:
                 outputs = [
                     self.dtype.type(0)
                     if (k == 0 and total and numpy.ndim(r) == 0)
+                    else into[k - first_gradient]
+                    if into is not None and k >= first_gradient
                     else numpy.empty((size, *numpy.shape(r)[1:]), self.dtype)
                     for k, r in enumerate(results)
                 ]
             for k, r in enumerate(results):
                 if numpy.ndim(r) == 0:
                     outputs[k] += r
-                else:
-                    outputs[k][part] = r
+                elif views is None or k < first_gradient or r is not views[k - first_gradient]:
+                    outputs[k][part] = r  # not written in place: copied
         return tuple(
             o if numpy.ndim(o) == 0 else o.reshape(*self.shape, *o.shape[1:]) for o in outputs
         )
