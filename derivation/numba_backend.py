@@ -337,26 +337,21 @@ def _loops(
         "        start = c * _CHUNK",
         "        stop = min(start + _CHUNK, n)",
     ]
+    run_chunk = f"_{kind}_total_chunk({arrays}{outs}, {{}}, scale, start, stop{consts})"
+    if buffered:
+        per_chunk = [
+            "        values = numpy.empty(stop - start)",
+            f"        {run_chunk.format('values')}",
+            "        total += _sum(values)",
+        ]
+    else:
+        per_chunk = [f"        {'total += ' if has_loss else ''}{run_chunk.format('None')}"]
     total = [
         "@numba.njit(parallel=True, cache=False)",
         f"def _{kind}_total({arrays}{outs}, scale{consts}):",
         "    total = 0.0",
         *chunks,
-        *(
-            [
-                "        values = numpy.empty(stop - start)",
-                f"        _{kind}_total_chunk({arrays}{outs}, values, scale, start, stop{consts})",
-                "        total += _sum(values)",
-            ]
-            if buffered
-            else [
-                f"        total += _{kind}_total_chunk({arrays}{outs}, None, scale, start, stop"
-                f"{consts})"
-                if has_loss
-                else f"        _{kind}_total_chunk({arrays}{outs}, None, scale, start, stop"
-                f"{consts})"
-            ]
-        ),
+        *per_chunk,
         "    return total",
     ]
     each = [
