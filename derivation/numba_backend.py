@@ -225,20 +225,8 @@ def module_source(
         ("loss_and_grad", list(range(len(exprs)))),
     ):
         valid = _valid(args, domains) if domains is not None and 0 in wanted else None
-        parts.append(
-            _loops(
-                kind,
-                args,
-                keyword_args,
-                replacements,
-                reduced,
-                wanted,
-                printer,
-                substitution,
-                valid,
-                vectorise,
-            )
-        )
+        body = _body(replacements, reduced, wanted, printer, substitution)
+        parts.append(_loops(kind, args, keyword_args, body, wanted, valid, vectorise))
         parts.append(_driver(kind, args, keyword_args, wanted, len(gradient)))
         if valid is not None:
             parts.append(f"{kind}.checked_in = {tuple(range(len(args)))!r}")
@@ -280,29 +268,18 @@ def _body(replacements, reduced, wanted, printer, substitution) -> list[str]:
     return lines
 
 
-def _loops(
-    kind,
-    args,
-    keyword_args,
-    replacements,
-    reduced,
-    wanted,
-    printer,
-    substitution,
-    valid=None,
-    vectorise=False,
-):
+def _loops(kind, args, keyword_args, body, wanted, valid=None, vectorise=False):
     """Two parallel loops over chunks, one adding up the loss (scale a number), one per
-    sample (scale an array), each running a jitted chunk of samples. The first makes a
-    sample's loss NaN unless ``valid`` (code, see :func:`_valid`) holds; if ``vectorise``,
-    its chunk writes the losses to a buffer summed after the loop, else adds them up."""
+    sample (scale an array), each running a jitted chunk of samples that computes ``body``
+    (lines, see :func:`_body`). The first makes a sample's loss NaN unless ``valid`` (code,
+    see :func:`_valid`) holds; if ``vectorise``, its chunk writes the losses to a buffer
+    summed after the loop, else adds them up."""
     grads = [k for k in wanted if k > 0]
     has_loss = 0 in wanted
     buffered = vectorise and has_loss
     arrays = ", ".join(args)
     outs = "".join(f", g{k}" for k in grads)
     consts = "".join(f", {c}" for c in keyword_args)
-    body = _body(replacements, reduced, wanted, printer, substitution)
     loss = f"(_o0 if {valid} else math.nan)" if valid is not None else "_o0"
     blocks = []
     for variant, scale in (("total", "scale"), ("each", "scale[i]")):
