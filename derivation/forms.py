@@ -26,6 +26,7 @@ from likelihoods.links import CLASS_INDEX, CLASSES
 from . import codegen
 from .canonical import Reduction
 from .events import derivative, index_target, substitute_target
+from .fused import nonfinite_inputs
 from .rewriting import stabilize
 
 #: Extra kernel arguments of the smoothed index form.
@@ -104,8 +105,10 @@ def build(
             )
         from . import numba_backend  # numba is imported only when asked for
 
+        # a NaN or inf the loss cannot hide needs no test in the loop
+        vouched = frozenset(nonfinite_inputs(parts["args"], parts["loss"], codegen.KernelPrinter()))
         source = header + numba_backend.module_source(
-            parts["args"], constants, parts["loss"], parts["gradient"], domains
+            parts["args"], constants, parts["loss"], parts["gradient"], domains, vouched
         )
     else:
         source = codegen.module_source(keyword_args=constants, header=header, **parts)

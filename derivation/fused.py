@@ -483,6 +483,22 @@ def _negative(term: sympy.Expr) -> bool:
     return bool(term.as_coeff_Mul()[0].is_negative or _Lowering._oriented(term)[1])
 
 
+def nonfinite_inputs(args: list[str], loss: sympy.Expr, printer) -> set[str]:
+    """The ``args`` a NaN or inf of which makes ``loss`` NaN or inf, whatever the other
+    arguments hold: what a fused kernel's ``strict_in`` lists, by name.
+
+    >>> from sympy import exp, symbols
+    >>> from derivation.codegen import KernelPrinter
+    >>> y, eta = symbols("y eta")
+    >>> sorted(nonfinite_inputs(["y", "eta"], exp(eta) - y * eta, KernelPrinter()))
+    ['eta', 'y']
+    >>> sorted(nonfinite_inputs(["y", "eta"], exp(eta) + 1 / y, KernelPrinter()))
+    []
+    """
+    lowering = _Lowering(set(args), printer)
+    return _nonfinite_from(lowering, lowering.value(lower_named(loss)))
+
+
 def _nonfinite_from(lowering: _Lowering, value: int) -> set[str]:
     """The input arrays a NaN or inf of which makes ``value`` NaN or inf, whatever the other
     inputs hold (through operations of :data:`_NONFINITE_KEEPING` only). A sum over the
@@ -498,4 +514,4 @@ def _nonfinite_from(lowering: _Lowering, value: int) -> set[str]:
     return found[value]
 
 
-__all__ = ["fused_kernel", "lower_named", "UFUNCS"]
+__all__ = ["fused_kernel", "lower_named", "nonfinite_inputs", "UFUNCS"]

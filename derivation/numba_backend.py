@@ -189,6 +189,7 @@ def module_source(
     loss: sympy.Expr,
     gradient: list[sympy.Expr],
     domains: list[Domain] | None = None,
+    vouched: frozenset[str] = frozenset(),
 ) -> str:
     """A module with ``loss``, ``grad`` and ``loss_and_grad`` kernels of the library's kernel
     interface, each driving one parallel numba loop.
@@ -196,7 +197,9 @@ def module_source(
     With the ``domains`` of the positional arguments, the loop that sums the loss checks
     every value as it reads it: the total is NaN if any is outside its domain, and the
     kernel's ``checked_in`` lists the arguments it so vouches for (the runtime then checks
-    them only if the total is not finite, to name the offending value)."""
+    them only if the total is not finite, to name the offending value). The arguments in
+    ``vouched``, whose NaN or inf makes the loss NaN or inf, are tested against their finite
+    bounds only."""
     exprs = [lower_named(loss)] + [lower_named(g) for g in gradient]
     for e in exprs:
         for f in e.atoms(sympy.Function):
@@ -225,26 +228,31 @@ def module_source(
         ("grad", list(range(1, len(exprs)))),
         ("loss_and_grad", list(range(len(exprs)))),
     ):
-        valid = _valid(args, domains) if domains is not None and 0 in wanted else None
+        checks = domains is not None and 0 in wanted
+        valid = _valid(args, domains, vouched) if checks else ""
         body = _body(replacements, reduced, wanted, printer, substitution)
         parts.append(_loops(kind, args, keyword_args, body, wanted, valid, vectorise))
         parts.append(_driver(kind, args, keyword_args, wanted, len(gradient)))
-        if valid is not None:
+        if checks:
             parts.append(f"{kind}.checked_in = {tuple(range(len(args)))!r}")
     return "\n\n".join(parts) + "\n"
 
 
-def _valid(args: list[str], domains: list[Domain]) -> str:
-    """A boolean expression: every sample value (``_y`` for ``y[i]``) is inside its domain.
-    NaN fails every comparison; infinite bounds are open, so they exclude inf too."""
+def _valid(args: list[str], domains: list[Domain], vouched: frozenset[str]) -> str:
+    """A boolean expression (empty if there is nothing to test): every sample value (``_y``
+    for ``y[i]``) is inside its domain. NaN fails every comparison; infinite bounds are open,
+    so they exclude inf too, except for the ``vouched`` arguments, which the loss itself
+    leaves no finite value for."""
     tests = []
     for name, domain in zip(args, domains):
         v = f"_{name}"
         low, high = _bound(domain.lower), _bound(domain.upper)
         closed_low = not (domain.lower_open or math.isinf(domain.lower))
         closed_high = not (domain.upper_open or math.isinf(domain.upper))
-        tests.append(f"({v} {'>=' if closed_low else '>'} {low})")
-        tests.append(f"({v} {'<=' if closed_high else '<'} {high})")
+        if name not in vouched or math.isfinite(domain.lower):
+            tests.append(f"({v} {'>=' if closed_low else '>'} {low})")
+        if name not in vouched or math.isfinite(domain.upper):
+            tests.append(f"({v} {'<=' if closed_high else '<'} {high})")
         if domain.integer:
             tests.append(f"({v} == math.floor({v}))")
     return " & ".join(tests)
@@ -281,7 +289,7 @@ def _loops(kind, args, keyword_args, body, wanted, valid=None, vectorise=False):
     arrays = ", ".join(args)
     outs = "".join(f", g{k}" for k in grads)
     consts = "".join(f", {c}" for c in keyword_args)
-    loss = f"(_o0 if {valid} else math.nan)" if valid is not None else "_o0"
+    loss = f"(_o0 if {valid} else math.nan)" if valid else "_o0"
     blocks = []
     for variant, scale in (("total", "scale"), ("each", "scale[i]")):
         summed = variant == "total" and has_loss and not buffered

@@ -119,3 +119,27 @@ def test_values_checked_in_the_loop_are_named_at_their_index(
         for kwargs in ({}, {"reduction": "sum"}, {"reduction": "none"}):
             with pytest.raises(ValueError, match=message + where):
                 call(*args, **kwargs)
+
+
+@pytest.mark.parametrize("model", ELEMENTWISE, ids=model_id)
+def test_every_nan_and_inf_is_refused(model, rng):
+    # The loop tests an argument against its infinite bounds only where the loss could
+    # hide a NaN or inf in it; each edge value of each argument, in a chunk of its own and
+    # amid others, must still be named.
+    try:
+        fast = derive(model).compile(backend="numba")
+    except ValueError:  # refused, see test_same_results_as_numpy
+        return
+    size = 3_000
+    y, raws, _, constants = sample_inputs(model, rng, (size,))
+    kw = {k: constants[k] for k in fast.constants}
+    names = ("y", *fast.inputs)
+    for position, name in enumerate(names):
+        for value in (np.nan, np.inf, -np.inf):
+            for index in (0, size - 1):
+                args = [np.array(a, dtype=float) for a in (y, *raws)]
+                args[position][index] = value
+                with pytest.raises(
+                    ValueError, match=rf"^{name}: expected .* at index \({index},\)$"
+                ):
+                    fast.loss_and_grad(*args, **kw)
