@@ -248,7 +248,7 @@ class _Checker:
             and not (spec.domain.integer or spec.domain.event)
         )
 
-    def __call__(self, what: str, arrays, classes, block=None, skip=()) -> None:
+    def __call__(self, what: str, arrays, classes, block=None, skip=(), vouched=()) -> None:
         if what == "weight":
             check_domain("weight", arrays[0], nonnegative, "a sample weight")
             return
@@ -264,13 +264,14 @@ class _Checker:
             elif spec.domain.event:
                 check_rows(spec.name, array, spec.what)
             else:
-                check_domain(spec.name, array, spec.domain, spec.what, block)
+                check_domain(spec.name, array, spec.domain, spec.what, block, k in vouched)
         if what == "rows":
             check_rows(target_spec.name, arrays[0], target_spec.what)
         elif what == "index":
             check_class_index(target_spec.name, arrays[0], classes)
         elif 0 not in skip:
-            check_domain(target_spec.name, arrays[0], target_spec.domain, target_spec.what, block)
+            target = target_spec.name, arrays[0], target_spec.domain, target_spec.what
+            check_domain(*target, block, 0 in vouched)
 
 
 __all__ = ["CompiledLoss", "Argument", "REDUCTIONS"]

@@ -71,9 +71,10 @@ def prepare(
     ``kernels`` maps a target form to its ``loss``/``grad``/``loss_and_grad`` kernels;
     ``names`` are the target's, the outputs' and the constants' names (for messages);
     ``over_classes`` flags the outputs that have a last axis over classes. ``check(what,
-    arrays, classes, block=None, skip=())`` raises on invalid values: on weights (``what`` is
-    ``"weight"`` or ``"class_weight"``) always, on the target and outputs (``what`` is their
-    form) if ``check_values``, leaving out the arrays at the positions in ``skip``. An
+    arrays, classes, block=None, skip=(), vouched=())`` raises on invalid values: on weights
+    (``what`` is ``"weight"`` or ``"class_weight"``) always, on the target and outputs
+    (``what`` is their form) if ``check_values``, leaving out the arrays at the positions in
+    ``skip``, and looking at only the finite bounds of those in ``vouched``. An
     elementwise kernel's values are checked when it runs, block by block as it goes if it
     runs so (see :meth:`Call.run`). ``check.unbounded``, if there, lists the positions of
     arrays whose only invalid values are NaN and inf.
@@ -230,28 +231,30 @@ class Call:
         When only the summed loss is wanted, a kernel may stand for some checks: its
         ``strict_in`` lists the arguments whose NaN or inf makes the total NaN or inf, its
         ``checked_in`` those it checks itself, making the total NaN on a bad value. Those
-        are checked (and a bad value named) only if the total is not finite."""
+        are checked (and a bad value named) only if the total is not finite; of the other
+        arrays in ``strict_in``, only the finite bounds are looked at."""
         total = self.reduction != "none" and self.weight is None
         scale = self._factor() if kernel != "loss" else None
         f = self.kernels[kernel]
         pending, self.check = self.check, None
-        skip = frozenset()
+        skip = vouched = frozenset()
         if pending is not None and total and kernel != "grad" and _size(self.shape):
-            # An array that can only be invalid by NaN or inf, and whose NaN or inf makes the
-            # summed loss NaN or inf, is vouched for by a finite total (each of its values is
-            # in some sample, unless there are none): it is checked only if the total is not
-            # finite, to tell an invalid input from an overflow.
-            strict = getattr(f, "strict_in", ())
-            skip = frozenset(strict) & frozenset(getattr(pending[0], "unbounded", ()))
+            # An array whose NaN or inf makes the summed loss NaN or inf is vouched for, as
+            # to NaN and inf, by a finite total (each of its values is in some sample, unless
+            # there are none): that is checked only if the total is not finite, to tell an
+            # invalid input from an overflow. Those that cannot be invalid otherwise (real
+            # numbers) are not checked at all before.
+            vouched = frozenset(getattr(f, "strict_in", ()))
+            skip = vouched & frozenset(getattr(pending[0], "unbounded", ()))
             # A kernel that checks values as it reads them makes its total NaN on a bad one.
             skip |= frozenset(getattr(f, "checked_in", ()))
         blockwise = self._blockwise(f, pending, skip)
         if pending is not None and not blockwise:
             hook, given = pending
-            hook("elementwise", given, None, skip=skip)
+            hook("elementwise", given, None, skip=skip, vouched=vouched)
         with numpy.errstate(all="ignore"):  # overflow to inf is a result here, not an accident
             if blockwise:
-                results = self._run_blocks(f, kernel, scale, total, pending, skip)
+                results = self._run_blocks(f, kernel, scale, total, pending, skip, vouched)
             else:
                 results = f(
                     *self.arguments,
@@ -261,7 +264,7 @@ class Call:
                     _total=total,
                     **self.keywords,
                 )
-        if skip and not numpy.isfinite(results[0]):
+        if (skip or vouched) and not numpy.isfinite(results[0]):
             pending[0]("elementwise", pending[1], None)
         return results
 
@@ -294,12 +297,13 @@ class Call:
             and (pending is None or all(a.shape in (self.shape, ()) for a in pending[1]))
         )
 
-    def _run_blocks(self, f, kernel, scale, total, pending, skip) -> tuple:
+    def _run_blocks(self, f, kernel, scale, total, pending, skip, vouched) -> tuple:
         """The kernel over consecutive blocks of the flattened samples (of about
         :data:`BLOCK` numbers, whole samples), results gathered; ``pending`` (hook, arrays as
         given) checks each block's values first, but for those at the positions in
-        ``skip``. A kernel that takes them (``gradients_into``) writes its gradients into
-        the blocks of the results (``_out``), which saves copying them there."""
+        ``skip``, and those in ``vouched`` against their finite bounds only. A kernel that
+        takes them (``gradients_into``) writes its gradients into the blocks of the results
+        (``_out``), which saves copying them there."""
         size = _size(self.shape)
         ndim = len(self.shape)
         flat = [a.reshape(size, *a.shape[ndim:]) for a in self.arguments]
@@ -324,6 +328,7 @@ class Call:
                         None,
                         block=(start, self.shape),
                         skip=skip,
+                        vouched=vouched,
                     )
             views = None if into is None else tuple(g[part] for g in into)
             results = f(

@@ -37,15 +37,23 @@ def check_domain(
     domain: Domain,
     what: str,
     block: tuple[int, tuple[int, ...]] | None = None,
+    nonfinite_shown: bool = False,
 ) -> None:
     """Raise ``ValueError`` unless every element of ``array`` is finite and inside ``domain``.
 
     ``block = (offset, shape)`` says a 1-d ``array`` is the flattened samples from ``offset``
     on of an array of ``shape``, so that an offending element is reported at its index there
-    (a 0-d ``array``, a scalar beside them, has no index)."""
+    (a 0-d ``array``, a scalar beside them, has no index). ``nonfinite_shown`` says that a
+    NaN or inf in ``array`` is sure to be seen elsewhere (it makes a loss non-finite that is
+    looked at): then an infinite bound is not looked at, only the finite ones."""
     if array.size == 0:
         return
-    if array.dtype.kind == "f" and math.isinf(domain.lower) and math.isinf(domain.upper):
+    if nonfinite_shown and array.dtype.kind == "f":
+        # the least and the greatest value only where they have a finite bound to respect
+        low = array.min() if math.isfinite(domain.lower) else None
+        high = array.max() if math.isfinite(domain.upper) else None
+        inside = _within(domain, low, high)  # a NaN among them fails it
+    elif array.dtype.kind == "f" and math.isinf(domain.lower) and math.isinf(domain.upper):
         # The real line: only NaN and inf are out, and they make x.x non-finite (so does an
         # overflow of finite values, which the elementwise check below clears). A dot product
         # reads the array once, without a temporary.
@@ -88,8 +96,10 @@ def _all_integers(array: np.ndarray, chunk: int = 1 << 15) -> bool:
 
 
 def _within(domain: Domain, low, high) -> bool:
-    above = low > domain.lower or (low == domain.lower and not domain.lower_open)
-    below = high < domain.upper or (high == domain.upper and not domain.upper_open)
+    """Whether the least value ``low`` and the greatest ``high`` are inside ``domain`` (a
+    bound given as None is not looked at)."""
+    above = low is None or low > domain.lower or (low == domain.lower and not domain.lower_open)
+    below = high is None or high < domain.upper or (high == domain.upper and not domain.upper_open)
     return bool(above and below)
 
 

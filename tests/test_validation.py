@@ -295,3 +295,26 @@ def test_a_bad_value_beside_an_empty_batch_is_still_refused():
     fn = derive(lk.Gaussian()).compile()
     with pytest.raises(ValueError, match=r"mu: expected .*, got nan"):
         fn(np.zeros(0), np.array([np.nan]))
+
+
+@pytest.mark.parametrize(
+    "model", [m for m in all_variants() if not m.target.support.event], ids=model_id
+)
+@pytest.mark.parametrize("size", [100, 200_000], ids=["one-pass", "block-by-block"])
+def test_nan_and_inf_in_an_argument_with_a_finite_bound_are_named(model, size, rng):
+    # Where the loss carries an argument's NaN or inf into the total, only its finite bounds
+    # are looked at before; the non-finite total then has it checked in full.
+    fn = derive(model).compile()
+    y, raws, _, constants = sample_inputs(model, rng, (size,))
+    kw = {k: constants[k] for k in fn.constants}
+    names = ("y", *fn.inputs)
+    for position, domain in enumerate(_elementwise_arguments(model)):
+        if math.isinf(domain.lower) and math.isinf(domain.upper):
+            continue
+        for value in (math.nan, math.inf, -math.inf):
+            args = [np.array(a, dtype=float) for a in (y, *raws)]
+            args[position][size - 2] = value
+            where = rf" at index \({size - 2},\)$"
+            for call in (fn, fn.loss_and_grad):
+                with pytest.raises(ValueError, match=rf"^{names[position]}: expected .*{where}"):
+                    call(*args, **kw)
