@@ -25,22 +25,26 @@ BLOCKED_PASSES = 3
 
 def result_dtype(values, arrays) -> numpy.dtype:
     """float32 if the float arrays are float32 (Python floats do not promote), else float64."""
-    floats = [a for v, a in zip(values, arrays) if a.dtype.kind == "f" and not isinstance(v, float)]
-    if floats and numpy.result_type(*floats).itemsize <= 4:
+    sizes = [
+        a.dtype.itemsize
+        for v, a in zip(values, arrays)
+        if a.dtype.kind == "f" and not isinstance(v, float)
+    ]
+    if sizes and max(sizes) <= 4:  # float16 and float32 promote to float32
         return numpy.dtype(numpy.float32)
     return numpy.dtype(numpy.float64)
 
 
-def broadcast(named) -> tuple[int, ...]:
-    """The common shape of ``(name, shape)`` pairs, or a ValueError listing them all."""
-    first = named[0][1]
-    if all(shape == first for _, shape in named):
+def broadcast(names, shapes) -> tuple[int, ...]:
+    """The common shape of ``shapes``, or a ValueError listing them all, by ``names``."""
+    first = shapes[0]
+    if all(shape == first for shape in shapes):
         return first
     try:
-        return numpy.broadcast_shapes(*(shape for _, shape in named))
+        return numpy.broadcast_shapes(*shapes)
     except ValueError:
-        shapes = ", ".join(f"{name} {shape}" for name, shape in named)
-        raise ValueError(f"shapes do not broadcast together: {shapes}") from None
+        listed = ", ".join(f"{name} {shape}" for name, shape in zip(names, shapes))
+        raise ValueError(f"shapes do not broadcast together: {listed}") from None
 
 
 def target_form(target: numpy.ndarray, class_ndim: int) -> str:
@@ -92,7 +96,7 @@ def prepare(
                 "class_weight and label_smoothing apply to targets over classes; this target "
                 "is one number per sample"
             )
-        shape = broadcast([(n, a.shape) for n, a in zip(names, arrays)])
+        shape = broadcast(names, [a.shape for a in arrays])
         arguments = [a.astype(dtype, copy=False) for a in (target, *outs)]
         call = Call(
             kernels["elementwise"],
@@ -121,10 +125,10 @@ def prepare(
             f"{names[0]}: rows of {target.shape[-1]} classes, but {first} has {k} classes "
             "(last axis)"
         )
-    batch = [(names[0], target.shape[:-1] if form == "rows" else target.shape)]
-    batch += [(n, a.shape[:-1] if c else a.shape) for n, a, c in zip(names[1:], outs, over_classes)]
-    batch += [(n, a.shape) for n, a in zip(names[1 + len(outs) :], fixed)]
-    shape = broadcast(batch)
+    batch = [target.shape[:-1] if form == "rows" else target.shape]
+    batch += [a.shape[:-1] if c else a.shape for a, c in zip(outs, over_classes)]
+    batch += [a.shape for a in fixed]
+    shape = broadcast(names, batch)
     if check is not None and check_values:
         check(form, arrays, k)
     w_class = None
@@ -249,7 +253,7 @@ class Call:
             # A kernel that checks values as it reads them makes its total NaN on a bad one.
             skip |= frozenset(getattr(f, "checked_in", ()))
         blockwise = self._blockwise(f, pending, skip)
-        if pending is not None and not blockwise:
+        if pending is not None and not blockwise and len(skip) < len(pending[1]):
             hook, given = pending
             hook("elementwise", given, None, skip=skip, vouched=vouched)
         with numpy.errstate(all="ignore"):  # overflow to inf is a result here, not an accident
@@ -402,8 +406,12 @@ class Call:
 
     def _owned(self, g):
         """``g``, or a copy of it if it is read-only or shares memory with an argument."""
-        if g.flags.writeable and not any(numpy.may_share_memory(g, a) for a in self.arguments):
-            return g
+        if g.flags.writeable:
+            if g.base is None:  # an array of its own memory: shared only if an argument
+                if all(g is not a for a in self.arguments):
+                    return g
+            elif not any(numpy.may_share_memory(g, a) for a in self.arguments):
+                return g
         return numpy.array(g)
 
     def _factor(self):
