@@ -204,7 +204,8 @@ class CompiledLoss:
             constants = {c.name: constants[c.name] for c in self._constants}
         values = (y, *outputs, *constants.values())
         for spec, value in zip(self._specs, values):
-            as_array(spec.name, value)  # real numbers only, or a ValueError naming the argument
+            if type(value) is not np.ndarray or value.dtype.kind not in "biuf":
+                as_array(spec.name, value)  # real numbers only, or a ValueError naming it
         return prepare(
             self._kernels,
             self._names,

@@ -89,7 +89,7 @@ def prepare(
     arrays = [numpy.asarray(v) for v in raw]
     dtype = result_dtype(raw, arrays)
     target, outs, fixed = arrays[0], arrays[1 : 1 + len(outputs)], arrays[1 + len(outputs) :]
-    keywords = dict(zip(constants, (a.astype(dtype, copy=False) for a in fixed)))
+    keywords = {k: a.astype(dtype, copy=False) for k, a in zip(constants, fixed)} if fixed else {}
     if not any(over_classes):
         if class_weight is not None or label_smoothing:
             raise TypeError(
@@ -224,6 +224,7 @@ class Call:
         self.kernels, self.arguments, self.keywords = kernels, arguments, keywords
         self.output_shapes, self.shape, self.dtype = output_shapes, shape, dtype
         self.reduction, self.weight, self.normalizer = reduction, weight, normalizer
+        self.size = _size(shape)  # the number of samples
         self.check = None  # (hook, arrays as given): values to check as the kernel runs
 
     def run(self, kernel: str) -> tuple:
@@ -240,19 +241,20 @@ class Call:
         total = self.reduction != "none" and self.weight is None
         scale = self._factor() if kernel != "loss" else None
         f = self.kernels[kernel]
+        strict, checked, passes = _traits(f)
         pending, self.check = self.check, None
         skip = vouched = frozenset()
-        if pending is not None and total and kernel != "grad" and _size(self.shape):
+        if pending is not None and total and kernel != "grad" and self.size:
             # An array whose NaN or inf makes the summed loss NaN or inf is vouched for, as
             # to NaN and inf, by a finite total (each of its values is in some sample, unless
             # there are none): that is checked only if the total is not finite, to tell an
             # invalid input from an overflow. Those that cannot be invalid otherwise (real
             # numbers) are not checked at all before.
-            vouched = frozenset(getattr(f, "strict_in", ()))
-            skip = vouched & frozenset(getattr(pending[0], "unbounded", ()))
+            vouched = strict
+            skip = strict & frozenset(getattr(pending[0], "unbounded", ()))
             # A kernel that checks values as it reads them makes its total NaN on a bad one.
-            skip |= frozenset(getattr(f, "checked_in", ()))
-        blockwise = self._blockwise(f, pending, skip)
+            skip |= checked
+        blockwise = passes + 1 >= BLOCKED_PASSES and self._blockwise(passes, pending, skip)
         if pending is not None and not blockwise and len(skip) < len(pending[1]):
             hook, given = pending
             hook("elementwise", given, None, skip=skip, vouched=vouched)
@@ -284,10 +286,7 @@ class Call:
                 length = max(length, a.shape[-1])
         return length
 
-    def _blockwise(self, f, pending, skip) -> bool:
-        passes = getattr(f, "passes", 0)
-        if passes + 1 < BLOCKED_PASSES:
-            return False
+    def _blockwise(self, passes, pending, skip) -> bool:
         reads = pending is not None and any(
             numpy.ndim(a) and k not in skip for k, a in enumerate(pending[1])
         )
@@ -296,7 +295,7 @@ class Call:
         row = self._row_length()
         return (
             row > 0
-            and _size(self.shape) * row >= 2 * BLOCK
+            and self.size * row >= 2 * BLOCK
             and all(numpy.ndim(v) == 0 for v in self.keywords.values())
             and (pending is None or all(a.shape in (self.shape, ()) for a in pending[1]))
         )
@@ -308,7 +307,7 @@ class Call:
         ``skip``, and those in ``vouched`` against their finite bounds only. A kernel that
         takes them (``gradients_into``) writes its gradients into the blocks of the results
         (``_out``), which saves copying them there."""
-        size = _size(self.shape)
+        size = self.size
         ndim = len(self.shape)
         flat = [a.reshape(size, *a.shape[ndim:]) for a in self.arguments]
         step = max(1, BLOCK // self._row_length())
@@ -395,7 +394,7 @@ class Call:
         """What the mean divides by: the number of samples, or the summed weights."""
         scale = self.normalizer if self.normalizer is not None else self.weight
         if scale is None:
-            return _size(self.shape)
+            return self.size
         return numpy.broadcast_to(scale, self.shape).sum(dtype=self.dtype)
 
     def backward(self, grads) -> tuple:
@@ -423,6 +422,19 @@ class Call:
             return self.dtype.type(1.0 / count) if count else None
         with numpy.errstate(invalid="ignore", divide="ignore", over="ignore"):
             return (w / count).astype(self.dtype, copy=False)
+
+
+def _traits(kernel) -> tuple[frozenset, frozenset, int]:
+    """A kernel's ``strict_in``, ``checked_in`` (as sets) and ``passes``, read once."""
+    try:
+        return kernel._traits
+    except AttributeError:
+        kernel._traits = (
+            frozenset(getattr(kernel, "strict_in", ())),
+            frozenset(getattr(kernel, "checked_in", ())),
+            getattr(kernel, "passes", 0),
+        )
+        return kernel._traits
 
 
 def _size(shape) -> int:
