@@ -1,15 +1,15 @@
-"""An optional compiled path: the same stabilised loss and gradient as one fused loop, compiled
-by numba and run in parallel over the machine's cores (``d.compile(backend="numba")``).
+"""An optional compiled path: the same stabilised loss and gradient as one fused loop, compiled by
+numba and run in parallel over the machine's cores (``d.compile(backend="numba")``).
 
 numba is not a dependency of the library; this module imports it only when asked. The
 expressions are those of the NumPy path, after the same stability rewrites, printed as scalar
 code: every sample is read once, its loss and gradients computed from shared temporaries in
 registers, the gradients written once. The samples are cut into chunks, spread over the
-threads. A loop that calls no function but exp and those LLVM inlines (the backend's own
-exp) is vectorised: it keeps a chunk's losses in a small buffer, summed after it (a running
-sum would tie each step to the last); a loop calling into libm adds up its losses as it goes. Only
-elementwise models are supported (a target over classes needs the NumPy path), and only the
-functions below; anything else is refused with a message naming it.
+threads, and each chunk's losses are added up as they come, in an order LLVM may choose: a loop
+that calls no function but exp and those LLVM inlines (the backend's own exp) is thus
+vectorised, sum included; a call into libm keeps a loop scalar. Only elementwise models are
+supported (a target over classes needs the NumPy path), and only the functions below; anything
+else is refused with a message naming it.
 """
 
 from __future__ import annotations
@@ -63,14 +63,15 @@ def _exp(x):
     return x if x != x else value
 
 
-@numba.njit(fastmath={"reassoc", "nsz"})
-def _sum(values):
-    # The only reassociated arithmetic: the order of a chunk's losses in their sum. Indexed:
-    # numba's array iterator keeps LLVM from vectorising the loop (seven times slower).
-    total = 0.0
-    for i in range(values.shape[0]):
-        total += values[i]
-    return total
+@numba.extending.intrinsic
+def _add(typingctx, total, value):
+    # total + value, the one addition LLVM may reassociate (the order in which a chunk's
+    # losses are added): a loop that adds up its losses so is vectorised, running sums in
+    # each lane, where a plain += would tie each step to the last.
+    def codegen(context, builder, signature, args):
+        return builder.fadd(args[0], args[1], flags=("reassoc", "nsz"))
+
+    return numba.types.float64(numba.types.float64, numba.types.float64), codegen
 
 @numba.njit(inline="always")
 def _xlogy(x, y):
@@ -207,9 +208,8 @@ def module_source(
                 raise ValueError(
                     f"the numba backend has no scalar version of {f.func}; use the NumPy path"
                 )
-    # A loop vectorises if it calls nothing but exp (the backend's own) and functions LLVM
-    # inlines: its losses go to a buffer per chunk, summed apart (a running sum would keep
-    # it scalar). A call into libm keeps it scalar anyway: it sums as it goes.
+    # A loop vectorises if it calls nothing but exp and functions LLVM inlines: it takes the
+    # backend's own exp, not libm's (whose call would keep the loop scalar).
     functions = {type(f) for e in exprs for f in e.atoms(sympy.Function)}
     vectorise = functions <= VECTORISABLE
     printer = ScalarPrinter({"fully_qualified_modules": True}, vector_exp=vectorise)
@@ -231,7 +231,7 @@ def module_source(
         checks = domains is not None and 0 in wanted
         valid = _valid(args, domains, vouched) if checks else ""
         body = _body(replacements, reduced, wanted, printer, substitution)
-        parts.append(_loops(kind, args, keyword_args, body, wanted, valid, vectorise))
+        parts.append(_loops(kind, args, keyword_args, body, wanted, valid))
         parts.append(_driver(kind, args, keyword_args, wanted, len(gradient)))
         if checks:
             parts.append(f"{kind}.checked_in = {tuple(range(len(args)))!r}")
@@ -277,32 +277,29 @@ def _body(replacements, reduced, wanted, printer, substitution) -> list[str]:
     return lines
 
 
-def _loops(kind, args, keyword_args, body, wanted, valid=None, vectorise=False):
+def _loops(kind, args, keyword_args, body, wanted, valid=""):
     """Two parallel loops over chunks, one adding up the loss (scale a number), one per
     sample (scale an array), each running a jitted chunk of samples that computes ``body``
     (lines, see :func:`_body`). The first makes a sample's loss NaN unless ``valid`` (code,
-    see :func:`_valid`) holds; if ``vectorise``, its chunk writes the losses to a buffer
-    summed after the loop, else adds them up."""
+    see :func:`_valid`) holds, and adds the chunk's losses with ``_add``."""
     grads = [k for k in wanted if k > 0]
     has_loss = 0 in wanted
-    buffered = vectorise and has_loss
     arrays = ", ".join(args)
     outs = "".join(f", g{k}" for k in grads)
     consts = "".join(f", {c}" for c in keyword_args)
     loss = f"(_o0 if {valid} else math.nan)" if valid else "_o0"
     blocks = []
     for variant, scale in (("total", "scale"), ("each", "scale[i]")):
-        summed = variant == "total" and has_loss and not buffered
+        summed = variant == "total" and has_loss
         if variant == "each":
             stores = ["        values[i] = _o0"] if has_loss else []
-        elif has_loss:
-            stores = [f"        values[i] = {loss}" if buffered else f"        total += {loss}"]
         else:
-            stores = []
+            stores = [f"        total = _add(total, {loss})"] if has_loss else []
+        values = ", values" if variant == "each" else ""
         # A chunk's arrays are views from 0, so the loop indexes them directly.
         blocks += [
             '@numba.njit(inline="always")',
-            f"def _{kind}_{variant}_chunk({arrays}{outs}, values, scale, start, stop{consts}):",
+            f"def _{kind}_{variant}_chunk({arrays}{outs}{values}, scale, start, stop{consts}):",
             *(f"    {a} = {a}[start:stop]" for a in [*args, *(f"g{k}" for k in grads)]),
             *(["    scale = scale[start:stop]"] if variant == "each" else []),
             *(["    total = 0.0"] if summed else []),
@@ -323,15 +320,8 @@ def _loops(kind, args, keyword_args, body, wanted, valid=None, vectorise=False):
         "        start = c * _CHUNK",
         "        stop = min(start + _CHUNK, n)",
     ]
-    run_chunk = f"_{kind}_total_chunk({arrays}{outs}, {{}}, scale, start, stop{consts})"
-    if buffered:
-        per_chunk = [
-            "        values = numpy.empty(stop - start)",
-            f"        {run_chunk.format('values')}",
-            "        total += _sum(values)",
-        ]
-    else:
-        per_chunk = [f"        {'total += ' if has_loss else ''}{run_chunk.format('None')}"]
+    run_chunk = f"_{kind}_total_chunk({arrays}{outs}, scale, start, stop{consts})"
+    per_chunk = [f"        {'total += ' if has_loss else ''}{run_chunk}"]
     total = [
         "@numba.njit(parallel=True, cache=False)",
         f"def _{kind}_total({arrays}{outs}, scale{consts}):",
