@@ -6,7 +6,7 @@ expressions are those of the NumPy path, after the same stability rewrites, prin
 code: every sample is read once, its loss and gradients computed from shared temporaries in
 registers, the gradients written once. The samples are cut into chunks, spread over the
 threads, and each chunk's losses are added up as they come, in an order LLVM may choose: a loop
-that calls no function but exp and those LLVM inlines (the backend's own exp) is thus
+that calls no function but exp, log, log1p (the backend's own) and those LLVM inlines is thus
 vectorised, sum included; a call into libm keeps a loop scalar. Only elementwise models are
 supported (a target over classes needs the NumPy path), and only the functions below; anything
 else is refused with a message naming it.
@@ -64,6 +64,62 @@ def _exp(x):
 
 
 @numba.extending.intrinsic
+def _to_bits(typingctx, value):
+    # The IEEE bits of the float64 ``value``, as an int64.
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], llvmlite.ir.IntType(64))
+
+    return numba.types.int64(numba.types.float64), codegen
+
+
+# log(2^k (1 + f)) = k ln 2 + log(1 + f), 1 + f in [sqrt(2)/2, sqrt(2)] (f = m - 1 is exact);
+# log(1 + f) = 2 atanh(s) with s = f / (2 + f), = f - f^2/2 + s (f^2/2 + R) where
+# R = sum over j >= 1 of 2 s^2j / (2j + 1) (|s| <= 0.172: to s^20 the remainder is below
+# 2^-60 of the result). What is added to f is small, so are its roundings: within 1 ulp.
+# Written here for the reason exp is: libm's would keep the loop scalar.
+_ATANH = tuple(2.0 / (2 * j + 1) for j in range(10, 0, -1))
+
+
+@numba.njit(inline="always")
+def _log_of(u, k, extra):
+    # log(2^k u) + extra for u > 0 (u subnormal or not; the caller handles 0, inf, NaN)
+    tiny = u < 2.2250738585072014e-308
+    bits = _to_bits(u * 18014398509481984.0 if tiny else u)  # 2^54 makes it normal
+    k = k + (bits >> 52) - (1077 if tiny else 1023)
+    m = _from_bits((bits & 0x000FFFFFFFFFFFFF) | 0x3FF0000000000000)
+    big = m > 1.4142135623730951
+    f = (0.5 * m if big else m) - 1.0
+    k = k + (1 if big else 0)
+    s = f / (2.0 + f)
+    z = s * s
+    r = _ATANH[0]
+    for c in _ATANH[1:]:
+        r = r * z + c
+    half_square = 0.5 * f * f
+    return k * _LN2_HI + (f - (half_square - (s * (half_square + z * r) + (k * _LN2_LO + extra))))
+
+
+@numba.njit(inline="always")
+def _log(x):
+    value = _log_of(x, 0, 0.0)
+    if 0.0 < x < math.inf:
+        return value
+    return -math.inf if x == 0.0 else (x if x == math.inf else math.nan)
+
+
+@numba.njit(inline="always")
+def _log1p(x):
+    u = 1.0 + x
+    # the rounding error of 1 + x, exactly (Fast2Sum, the larger operand first), then divided
+    # by u: log(u + d) = log(u) + d / u to far below an ulp
+    d = (1.0 - (u - x)) if abs(x) > 1.0 else (x - (u - 1.0))
+    value = _log_of(u, 0, d / u)
+    if 0.0 < u < math.inf:
+        return value
+    return -math.inf if u == 0.0 else (u if u == math.inf else math.nan)
+
+
+@numba.extending.intrinsic
 def _add(typingctx, total, value):
     # total + value, the one addition LLVM may reassociate (the order in which a chunk's
     # losses are added): a loop that adds up its losses so is vectorised, running sums in
@@ -84,6 +140,16 @@ def _xlog1py(x, y):
 
 
 @numba.njit(inline="always")
+def _vector_xlogy(x, y):
+    return 0.0 if x == 0 else x * _log(y)
+
+
+@numba.njit(inline="always")
+def _vector_xlog1py(x, y):
+    return 0.0 if x == 0 else x * _log1p(y)
+
+
+@numba.njit(inline="always")
 def _xdivy(x, y):
     return 0.0 if x == 0 else x / y
 
@@ -96,16 +162,26 @@ def _sign(x):
 
 class ScalarPrinter(PythonCodePrinter):
     """Python ``math`` code for one sample; named functions in terms of primitives.
-    ``vector_exp`` prints exp as the backend's own :data:`SCALAR_HELPERS` ``_exp``."""
+    ``vector`` prints exp, log and log1p (and xlogy, xlog1py) with the backend's own
+    :data:`SCALAR_HELPERS`, which LLVM vectorises, instead of calls into libm."""
 
-    def __init__(self, settings=None, vector_exp: bool = False):
+    def __init__(self, settings=None, vector: bool = False):
         super().__init__(settings)
-        self._vector_exp = vector_exp
+        self._vector = vector
+
+    def _call(self, name: str, expr) -> str:
+        """``name(...)``: the backend's own version in a vector loop, else libm's."""
+        if name.startswith("x"):  # xlogy and xlog1py are helpers either way
+            function = f"_vector_{name}" if self._vector else f"_{name}"
+        else:
+            function = f"_{name}" if self._vector else f"math.{name}"
+        return f"{function}({', '.join(self._print(a) for a in expr.args)})"
 
     def _print_exp(self, expr):
-        if self._vector_exp:
-            return f"_exp({self._print(expr.args[0])})"
-        return f"math.exp({self._print(expr.args[0])})"
+        return self._call("exp", expr)
+
+    def _print_log(self, expr):
+        return self._call("log", expr)
 
     def _print_Float(self, expr):
         return repr(float(expr))
@@ -125,7 +201,7 @@ class ScalarPrinter(PythonCodePrinter):
         return "min({})".format(", ".join(self._print(a) for a in expr.args))
 
     def _print_log1p(self, expr):
-        return f"math.log1p({self._print(expr.args[0])})"
+        return self._call("log1p", expr)
 
     def _print_expm1(self, expr):
         return f"math.expm1({self._print(expr.args[0])})"
@@ -139,10 +215,10 @@ class ScalarPrinter(PythonCodePrinter):
         return f"_sign({self._print(expr.args[0])})"
 
     def _print_xlogy(self, expr):
-        return "_xlogy({}, {})".format(*map(self._print, expr.args))
+        return self._call("xlogy", expr)
 
     def _print_xlog1py(self, expr):
-        return "_xlog1py({}, {})".format(*map(self._print, expr.args))
+        return self._call("xlog1py", expr)
 
     def _print_xdivy(self, expr):
         return "_xdivy({}, {})".format(*map(self._print, expr.args))
@@ -162,7 +238,10 @@ class ScalarPrinter(PythonCodePrinter):
 
 
 #: Functions a chunk's loop can compute without a call, so that LLVM vectorises it.
-VECTORISABLE = {sympy.exp, sympy.Abs, sympy.Max, sympy.Min, sympy.sign, sympy.Heaviside, F.xdivy}
+VECTORISABLE = {
+    *(sympy.exp, sympy.log, log1p, F.xlogy, F.xlog1py),  # the backend's own
+    *(sympy.Abs, sympy.Max, sympy.Min, sympy.sign, sympy.Heaviside, F.xdivy),
+}
 
 SUPPORTED = (
     sympy.exp,
@@ -208,11 +287,11 @@ def module_source(
                 raise ValueError(
                     f"the numba backend has no scalar version of {f.func}; use the NumPy path"
                 )
-    # A loop vectorises if it calls nothing but exp and functions LLVM inlines: it takes the
-    # backend's own exp, not libm's (whose call would keep the loop scalar).
+    # A loop vectorises if it calls nothing but exp, log, log1p and functions LLVM inlines:
+    # it takes the backend's own versions of those, not libm's (a call keeps a loop scalar).
     functions = {type(f) for e in exprs for f in e.atoms(sympy.Function)}
     vectorise = functions <= VECTORISABLE
-    printer = ScalarPrinter({"fully_qualified_modules": True}, vector_exp=vectorise)
+    printer = ScalarPrinter({"fully_qualified_modules": True}, vector=vectorise)
     replacements, reduced = sympy.cse(exprs, symbols=sympy.numbered_symbols("_t"))
     # Inside the loop each argument is one sample, _y for y[i]: the arrays keep their names.
     wanted_names = set(args + keyword_args)

@@ -143,3 +143,64 @@ def test_every_nan_and_inf_is_refused(model, rng):
                     ValueError, match=rf"^{name}: expected .* at index \({index},\)$"
                 ):
                     fast.loss_and_grad(*args, **kw)
+
+
+def _own_scalar_function(name):
+    # One of the backend's own scalar functions, in a loop over an array (numpy's error
+    # model, as in the parallel loops: a division by zero gives inf, not an exception).
+    import math
+
+    import llvmlite.ir
+    import numba
+    import numba.extending
+
+    from derivation.numba_backend import SCALAR_HELPERS
+
+    namespace = {"math": math, "numpy": np, "numba": numba, "llvmlite": llvmlite}
+    exec(SCALAR_HELPERS, namespace)
+    scalar = namespace[name]
+
+    @numba.njit(error_model="numpy")
+    def loop(x, out):
+        for i in range(x.shape[0]):
+            out[i] = scalar(x[i])
+
+    def apply(x):
+        out = np.empty_like(x)
+        loop(x, out)
+        return out
+
+    return apply
+
+
+@pytest.mark.parametrize("name", ["_log", "_log1p"])
+def test_own_log_and_log1p_within_one_ulp(name, rng):
+    # The backend's log and log1p (libm's keep a loop scalar) against mpmath: from the
+    # smallest subnormal to the largest float, around 1 (log) and 0 (log1p), near -1.
+    mpmath = pytest.importorskip("mpmath")
+    fast = _own_scalar_function(name)
+    exact_of = mpmath.log if name == "_log" else mpmath.log1p
+    wide = np.logspace(-323.3, 308.25, 20_001)
+    if name == "_log":
+        x = np.concatenate([wide, rng.uniform(0.5, 2.0, 5_000), 1 + rng.normal(0, 1e-9, 2_000)])
+        x = np.concatenate([x, [5e-324, 2.2250738585072014e-308, 1.0, 2.0, np.sqrt(2)]])
+    else:
+        x = np.concatenate(
+            [wide, -np.logspace(-323.3, -1e-9, 10_001), rng.uniform(-0.5, 1.5, 5_000)]
+        )
+        x = np.concatenate([x, -1 + np.logspace(-16, -1, 500), [2.0**53, 2.0**53 + 2, -5e-324]])
+    got = fast(x)
+    mpmath.mp.prec = 200
+    exact = np.array([float(exact_of(mpmath.mpf(float(v)))) for v in x])
+    nonzero = exact != 0
+    assert np.all(got[~nonzero] == 0)
+    ulps = np.abs(got[nonzero] - exact[nonzero]) / np.spacing(np.abs(exact[nonzero]))
+    assert ulps.max() <= 1.0, x[nonzero][np.argmax(ulps)]
+    # the edges: log(0) = log1p(-1) = -inf, below them NaN, inf and NaN kept
+    edge = -1.0 if name == "_log1p" else 0.0
+    special = np.array(
+        [edge, -0.0 if name == "_log" else -1.0, edge - 0.5, -np.inf, np.inf, np.nan]
+    )
+    with np.errstate(all="ignore"):
+        expected = np.log1p(special) if name == "_log1p" else np.log(special)
+    np.testing.assert_array_equal(fast(special), expected)
