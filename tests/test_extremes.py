@@ -27,23 +27,34 @@ def _sigmoid(z):
     return 1 / (1 + mpmath.exp(-z))
 
 
-def _run(model, y, *raw):
-    fn = derive(model).compile()
+@pytest.fixture(params=["numpy", "numba"])
+def backend(request):
+    """Each case on the NumPy path and on the numba backend (with its own exp, log, log1p)."""
+    if request.param == "numba":
+        pytest.importorskip("numba")
+    return request.param
+
+
+def _run(model, y, *raw, backend="numpy"):
+    try:
+        fn = derive(model).compile(backend=backend)
+    except ValueError as error:  # a function the numba backend has no scalar version of
+        pytest.skip(str(error))
     arrays = [np.array([v]) for v in (y, *raw)]
     loss, grads = fn.loss_and_grad(*arrays, reduction="sum")
     return float(loss), [float(g[0]) for g in grads]
 
 
 @pytest.mark.parametrize("y, z", list(itertools.product([0.0, 1.0], LOGITS)))
-def test_bernoulli_logits(y, z):
-    loss, (grad,) = _run(lk.Bernoulli(), y, z)
+def test_bernoulli_logits(y, z, backend):
+    loss, (grad,) = _run(lk.Bernoulli(), y, z, backend=backend)
     Y, Z = mp(y), mp(z)
     check(loss, mpmath.log(1 + mpmath.exp(Z)) - Y * Z, f"loss(y={y}, z={z})")
     check(grad, _sigmoid(Z) - Y, f"grad(y={y}, z={z})")
 
 
-def test_bernoulli_tiny_loss_keeps_relative_accuracy():
-    loss, (grad,) = _run(lk.Bernoulli(), 1.0, 30.0)
+def test_bernoulli_tiny_loss_keeps_relative_accuracy(backend):
+    loss, (grad,) = _run(lk.Bernoulli(), 1.0, 30.0, backend=backend)
     assert loss == pytest.approx(9.357622968840175e-14, rel=1e-15)
     assert grad == pytest.approx(-9.357622968840175e-14, rel=1e-15)
 
@@ -52,8 +63,8 @@ PROBABILITIES = [0.0, 5e-324, 1e-300, 1e-16, 0.25, 0.5, 1 - 1e-16, 1 - 2**-53, 1
 
 
 @pytest.mark.parametrize("y, p", list(itertools.product([0.0, 1.0], PROBABILITIES)))
-def test_bernoulli_probabilities(y, p):
-    loss, (grad,) = _run(lk.Bernoulli(p="identity"), y, p)
+def test_bernoulli_probabilities(y, p, backend):
+    loss, (grad,) = _run(lk.Bernoulli(p="identity"), y, p, backend=backend)
     P = mp(p)
     # 0 * log 0 = 0: only the log of the observed outcome's probability counts.
     expected = -(mpmath.log(P) if y == 1 else mpmath.log(1 - P))
@@ -68,8 +79,8 @@ def test_bernoulli_probabilities(y, p):
 @pytest.mark.parametrize(
     "y, eta", list(itertools.product([0.0, 1.0, 7.0, 1e6], [-700.0, -30.0, 0.0, 1e-9, 30.0, 700.0]))
 )
-def test_poisson_log_rates(y, eta):
-    loss, (grad,) = _run(lk.Poisson(), y, eta)
+def test_poisson_log_rates(y, eta, backend):
+    loss, (grad,) = _run(lk.Poisson(), y, eta, backend=backend)
     Y, E = mp(y), mp(eta)
     check(loss, mpmath.exp(E) - Y * E, f"loss(y={y}, eta={eta})")
     check(grad, mpmath.exp(E) - Y, f"grad(y={y}, eta={eta})", terms=(np.exp(eta), y))
@@ -91,11 +102,11 @@ def test_poisson_nll_log_factorial_never_overflows(y):
         )
     ),
 )
-def test_heteroscedastic_log_sigma(residual, s):
+def test_heteroscedastic_log_sigma(residual, s, backend):
     mu = 0.5
     y = mu + residual if residual > 1e-10 else residual
     mu = mu if residual > 1e-10 else 0.0
-    loss, (g_mu, g_s) = _run(lk.HeteroscedasticGaussian(), y, mu, s)
+    loss, (g_mu, g_s) = _run(lk.HeteroscedasticGaussian(), y, mu, s, backend=backend)
     R, S = mp(y) - mp(mu), mp(s)
     scaled = R**2 * mpmath.exp(-2 * S)
     check(loss, 2 * S + scaled, f"loss(r={residual}, s={s})")
@@ -106,8 +117,10 @@ def test_heteroscedastic_log_sigma(residual, s):
 @pytest.mark.parametrize(
     "residual, sigma", list(itertools.product([0.0, 1e-160, 1e-5, 3.0], [1e-150, 1e-5, 1.0, 1e150]))
 )
-def test_gaussian_identity_sigma(residual, sigma):
-    loss, (g_mu, g_sigma) = _run(lk.Gaussian(sigma="identity"), residual, 0.0, sigma)
+def test_gaussian_identity_sigma(residual, sigma, backend):
+    loss, (g_mu, g_sigma) = _run(
+        lk.Gaussian(sigma="identity"), residual, 0.0, sigma, backend=backend
+    )
     R, S = mp(residual), mp(sigma)
     check(loss, 2 * mpmath.log(S) + (R / S) ** 2, f"loss(r={residual}, sigma={sigma})")
     check(g_mu, -2 * R / S**2, f"dmu(r={residual}, sigma={sigma})")
@@ -117,9 +130,9 @@ def test_gaussian_identity_sigma(residual, sigma):
 @pytest.mark.parametrize(
     "d, kappa", list(itertools.product([0.0, 1e-8, 0.5, 3.0], [1e-3, 1.0, 30.0, 1e3, 1e5]))
 )
-def test_von_mises_predicted_kappa(d, kappa):
+def test_von_mises_predicted_kappa(d, kappa, backend):
     eta = float(np.log(kappa))
-    loss, (g_mu, g_eta) = _run(lk.VonMises(kappa="log"), d, 0.0, eta)
+    loss, (g_mu, g_eta) = _run(lk.VonMises(kappa="log"), d, 0.0, eta, backend=backend)
     D, K = mp(d), mpmath.exp(mp(eta))
     i0, i1 = mpmath.besseli(0, K), mpmath.besseli(1, K)
     check(loss, -K * mpmath.cos(D) + mpmath.log(i0), f"loss(d={d}, kappa={kappa})")
