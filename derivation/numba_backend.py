@@ -23,6 +23,7 @@ from sympy.printing.pycode import PythonCodePrinter
 from likelihoods.constraints import Domain
 
 from . import functions as F
+from .codegen import eliminate_common_subexpressions
 from .fused import lower_named
 
 #: Samples per chunk: a chunk's inputs, gradients and losses stay in the L1/L2 cache.
@@ -292,9 +293,7 @@ def module_source(
     functions = {type(f) for e in exprs for f in e.atoms(sympy.Function)}
     vectorise = functions <= VECTORISABLE
     printer = ScalarPrinter({"fully_qualified_modules": True}, vector=vectorise)
-    replacements, reduced = _unshared_reciprocals(
-        *sympy.cse(exprs, symbols=sympy.numbered_symbols("_t"))
-    )
+    replacements, reduced = eliminate_common_subexpressions(exprs)
     # Inside the loop each argument is one sample, _y for y[i]: the arrays keep their names.
     wanted_names = set(args + keyword_args)
     free = set().union(*(e.free_symbols for e in exprs))
@@ -317,20 +316,6 @@ def module_source(
         if checks:
             parts.append(f"{kind}.checked_in = {tuple(range(len(args)))!r}")
     return "\n\n".join(parts) + "\n"
-
-
-def _unshared_reciprocals(replacements, reduced):
-    """``sympy.cse``'s result with each shared reciprocal ``1/x`` written back where it is
-    used: ``y / x`` rounds once, ``y * (1/x)`` twice (and r/s - 1 is then exactly 0 where
-    r = s, as on the NumPy path)."""
-    kept, inlined = [], {}
-    for symbol, value in replacements:
-        value = value.xreplace(inlined)
-        if value.is_Pow and value.exp == -1:
-            inlined[symbol] = value
-        else:
-            kept.append((symbol, value))
-    return kept, [e.xreplace(inlined) for e in reduced]
 
 
 def _valid(args: list[str], domains: list[Domain], vouched: frozenset[str]) -> str:
