@@ -82,11 +82,11 @@ _ATANH = tuple(2.0 / (2 * j + 1) for j in range(10, 0, -1))
 
 
 @numba.njit(inline="always")
-def _log_of(u, k, extra):
-    # log(2^k u) + extra for u > 0 (u subnormal or not; the caller handles 0, inf, NaN)
+def _log_of(u, extra):
+    # log(u) + extra for u > 0 (u subnormal or not; the caller handles 0, inf, NaN)
     tiny = u < 2.2250738585072014e-308
     bits = _to_bits(u * 18014398509481984.0 if tiny else u)  # 2^54 makes it normal
-    k = k + (bits >> 52) - (1077 if tiny else 1023)
+    k = (bits >> 52) - (1077 if tiny else 1023)
     m = _from_bits((bits & 0x000FFFFFFFFFFFFF) | 0x3FF0000000000000)
     big = m > 1.4142135623730951
     f = (0.5 * m if big else m) - 1.0
@@ -102,7 +102,7 @@ def _log_of(u, k, extra):
 
 @numba.njit(inline="always")
 def _log(x):
-    value = _log_of(x, 0, 0.0)
+    value = _log_of(x, 0.0)
     if 0.0 < x < math.inf:
         return value
     return -math.inf if x == 0.0 else (x if x == math.inf else math.nan)
@@ -114,7 +114,7 @@ def _log1p(x):
     # the rounding error of 1 + x, exactly (Fast2Sum, the larger operand first), then divided
     # by u: log(u + d) = log(u) + d / u to far below an ulp
     d = (1.0 - (u - x)) if abs(x) > 1.0 else (x - (u - 1.0))
-    value = _log_of(u, 0, d / u)
+    value = _log_of(u, d / u)
     if 0.0 < u < math.inf:
         return value
     return -math.inf if u == 0.0 else (u if u == math.inf else math.nan)
@@ -129,6 +129,7 @@ def _add(typingctx, total, value):
         return builder.fadd(args[0], args[1], flags=("reassoc", "nsz"))
 
     return numba.types.float64(numba.types.float64, numba.types.float64), codegen
+
 
 @numba.njit(inline="always")
 def _xlogy(x, y):
