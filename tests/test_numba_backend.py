@@ -124,8 +124,8 @@ def test_values_checked_in_the_loop_are_named_at_their_index(
 @pytest.mark.parametrize("model", ELEMENTWISE, ids=model_id)
 def test_every_nan_and_inf_is_refused(model, rng):
     # The loop tests an argument against its infinite bounds only where the loss could
-    # hide a NaN or inf in it; each edge value of each argument, in a chunk of its own and
-    # amid others, must still be named.
+    # hide a NaN or inf in it; each edge value of each argument, at the first sample and at
+    # the last (in a partial chunk), must still be named.
     try:
         fast = derive(model).compile(backend="numba")
     except ValueError:  # refused, see test_same_results_as_numpy
