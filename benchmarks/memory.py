@@ -14,15 +14,18 @@ from derivation import derive
 
 
 def _inputs(model, n, rng):
+    """A target and raw outputs for ``n`` values (rows of 10 classes over the simplex)."""
     if model.target.support.event:
         z = rng.normal(size=(n // 10, 10))
         return rng.integers(0, 10, size=n // 10), [z]
-    y = {
-        "binary": lambda: rng.integers(0, 2, n).astype(float),
-        "nonnegative_integer": lambda: rng.poisson(2.0, n).astype(float),
-        "circular": lambda: rng.uniform(-np.pi, np.pi, n),
-    }.get(model.target.support.name, lambda: rng.normal(size=n))()
-    return y, [rng.normal(size=n) for _ in model.predicted]
+    y = lk.sampling.inside(model.target.support, rng, n, label=True)
+    raws = []
+    for name in model.predicted:
+        choice = model.choices[name]
+        domain = choice.parameter.domain
+        identity = choice.link.name == "identity"
+        raws.append(lk.sampling.inside(domain, rng, n) if identity else rng.normal(size=n))
+    return y, raws
 
 
 def peak_ratios(n: int = 10**7) -> dict[str, float]:

@@ -37,7 +37,7 @@ Declaring a family of your own takes a log-density and a few lines of metadata:
 from __future__ import annotations
 
 import numbers
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -50,12 +50,22 @@ from .links import CLASSES, DEFAULT_LINK, LINKS, Link
 FIXED = "fixed"
 
 
+def check_identifier(name: object, what: str) -> None:
+    """Refuse a name that is not an identifier. (Keywords such as ``lambda`` are identifiers:
+    generated code renames what it cannot use as it is.)"""
+    if not isinstance(name, str) or not name.isidentifier():
+        raise ValueError(f"{what}: expected a Python identifier, got {name!r}")
+
+
 @dataclass(frozen=True)
 class Target:
     """The observed variable: its symbol name and its support."""
 
     name: str = "y"
     support: Domain = real
+
+    def __post_init__(self) -> None:
+        check_identifier(self.name, "Target name")
 
 
 @dataclass(frozen=True)
@@ -72,6 +82,14 @@ class Parameter:
     default: str | float = FIXED
     raw: str | None = None
     description: str = ""
+    #: Where the numerical contract holds when it is narrower than the domain: the largest
+    #: magnitude of the parameter (von Mises' concentration: up to 1e5); the tests sweep it.
+    largest: float | None = None
+
+    def __post_init__(self) -> None:
+        check_identifier(self.name, "Parameter name")
+        if self.raw is not None:
+            check_identifier(self.raw, f"Parameter {self.name!r}: raw")
 
     @property
     def raw_name(self) -> str:
@@ -115,6 +133,15 @@ class NoiseModel:
     target: ClassVar[Target] = Target()
     parameters: ClassVar[tuple[Parameter, ...]] = ()
     prediction: ClassVar[str] = "mode"
+    #: The ``scipy.stats`` distribution the family is, if there is one: its name and a
+    #: function from the parameter values to its keyword arguments. The tests compare with it.
+    scipy_reference: ClassVar[tuple[str, Callable[..., dict]] | None] = None
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        _check_declaration(cls)
+        if cls.__module__.startswith(f"{__package__}."):  # a built-in family
+            register(cls)
 
     def __init__(self, **choices: str | float | sympy.Expr) -> None:
         names = [p.name for p in self.parameters]
@@ -250,6 +277,21 @@ class NoiseModel:
         return (_rebuild, (type(self), spec))
 
 
+def _check_declaration(cls: type[NoiseModel]) -> None:
+    """Refuse a family whose parameters, raw outputs and target do not have distinct names."""
+    names = [cls.target.name]
+    for p in cls.parameters:
+        names.append(p.name)
+        if p.raw is not None and p.raw != p.name:
+            names.append(p.raw)
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ValueError(
+            f"{cls.__name__}: the target, parameters and raw outputs need distinct names; "
+            f"{repeated[0]!r} is used twice"
+        )
+
+
 def _symbol(name: str, domain: Domain) -> sympy.Symbol | sympy.IndexedBase:
     if domain.event:
         return sympy.IndexedBase(name, shape=(CLASSES,), **domain_assumptions(domain))
@@ -268,12 +310,14 @@ def _inside(domain: Domain, value: float) -> bool:
     return above and below and (not domain.integer or float(value).is_integer())
 
 
-#: Every built-in family by name; the CLI, the docs and the tests read it.
+#: Every built-in family by name (any ``NoiseModel`` subclass declared in a module of this
+#: package, found when the package is imported); the CLI, the docs and the tests read it.
 REGISTRY: dict[str, type[NoiseModel]] = {}
 
 
 def register(cls: type[NoiseModel]) -> type[NoiseModel]:
-    """Class decorator adding a family to :data:`REGISTRY` under its class name."""
+    """Class decorator adding a family to :data:`REGISTRY` under its class name (built-in
+    families are registered by being declared; a family of your own may be added with it)."""
     REGISTRY[cls.__name__] = cls
     return cls
 
@@ -287,4 +331,5 @@ __all__ = [
     "REGISTRY",
     "register",
     "domain_assumptions",
+    "check_identifier",
 ]

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import sympy
 
-from .base import NoiseModel, Parameter, Target, register
+from .base import NoiseModel, Parameter, Target
 from .constraints import binary, unit_interval
 
 
-@register
 class Bernoulli(NoiseModel):
     r"""A binary target y in {0, 1} with P(y = 1) = p.
 
@@ -26,6 +25,7 @@ class Bernoulli(NoiseModel):
     target = Target("y", binary)
     parameters = (Parameter("p", unit_interval, default="logit", raw="z", description="P(y = 1)"),)
     prediction = "mode"
+    scipy_reference = ("bernoulli", lambda p: {"p": p})
 
     def log_density(self, y, p):
         return y * sympy.log(p) + (1 - y) * sympy.log(1 - p)

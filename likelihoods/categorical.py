@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import sympy
 
-from .base import NoiseModel, Parameter, Target, register
+from .base import NoiseModel, Parameter, Target
 from .constraints import simplex
 from .links import CLASS_INDEX, CLASSES
 
 
-@register
 class Categorical(NoiseModel):
     r"""One of K classes, with probabilities p = (p_0, ..., p_{K-1}).
 
@@ -35,6 +34,7 @@ class Categorical(NoiseModel):
         Parameter("p", simplex, default="softmax", raw="z", description="class probabilities"),
     )
     prediction = "mode"
+    scipy_reference = ("multinomial", lambda p: {"n": 1, "p": p})
 
     def log_density(self, y, p):
         k = CLASS_INDEX

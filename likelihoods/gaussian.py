@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import sympy
 
-from .base import NoiseModel, Parameter, Target, register
+from .base import NoiseModel, Parameter, Target
 from .constraints import positive, real
 
 
-@register
 class Gaussian(NoiseModel):
     r"""Normal noise on a real target.
 
@@ -29,6 +28,7 @@ class Gaussian(NoiseModel):
         Parameter("sigma", positive, default="fixed", description="standard deviation"),
     )
     prediction = "mean"
+    scipy_reference = ("norm", lambda mu, sigma: {"loc": mu, "scale": sigma})
 
     def log_density(self, y, mu, sigma):
         return -((y - mu) ** 2) / (2 * sigma**2) - sympy.log(sigma) - sympy.log(2 * sympy.pi) / 2

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from .base import Parameter, register
+from .base import Parameter
 from .constraints import positive, real
 from .gaussian import Gaussian
 
 
-@register
 class HeteroscedasticGaussian(Gaussian):
     r"""A :class:`Gaussian` whose ``sigma`` is predicted by default, through the log link
     (sigma = exp(eta_sigma)), so the noise level may depend on the input.

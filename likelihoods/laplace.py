@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import sympy
 
-from .base import NoiseModel, Parameter, Target, register
+from .base import NoiseModel, Parameter, Target
 from .constraints import positive, real
 
 
-@register
 class Laplace(NoiseModel):
     r"""Double-exponential noise on a real target; heavier tails than the Gaussian.
 
@@ -28,6 +27,7 @@ class Laplace(NoiseModel):
         Parameter("b", positive, default="fixed", description="scale"),
     )
     prediction = "median"
+    scipy_reference = ("laplace", lambda mu, b: {"loc": mu, "scale": b})
 
     def log_density(self, y, mu, b):
         return -sympy.Abs(y - mu) / b - sympy.log(2 * b)

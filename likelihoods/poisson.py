@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import sympy
 
-from .base import NoiseModel, Parameter, Target, register
+from .base import NoiseModel, Parameter, Target
 from .constraints import nonnegative, nonnegative_integer
 
 
-@register
 class Poisson(NoiseModel):
     r"""Counts y in {0, 1, 2, ...} with mean ``rate``.
 
@@ -27,6 +26,7 @@ class Poisson(NoiseModel):
         Parameter("rate", nonnegative, default="log", raw="eta", description="mean count"),
     )
     prediction = "mean"
+    scipy_reference = ("poisson", lambda rate: {"mu": rate})
 
     def log_density(self, y, rate):
         return y * sympy.log(rate) - rate - sympy.loggamma(y + 1)

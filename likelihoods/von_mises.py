@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import sympy
 
-from .base import NoiseModel, Parameter, Target, register
+from .base import NoiseModel, Parameter, Target
 from .constraints import circular, positive, real
 
 
-@register
 class VonMises(NoiseModel):
     r"""An angle y in [-pi, pi] concentrated around ``mu`` with concentration ``kappa``.
 
@@ -25,9 +24,10 @@ class VonMises(NoiseModel):
     target = Target("y", circular)
     parameters = (
         Parameter("mu", real, default="identity", description="mean direction"),
-        Parameter("kappa", positive, default="fixed", description="concentration"),
+        Parameter("kappa", positive, default="fixed", description="concentration", largest=1e5),
     )
     prediction = "mode"
+    scipy_reference = ("vonmises", lambda mu, kappa: {"kappa": kappa, "loc": mu})
 
     def log_density(self, y, mu, kappa):
         return kappa * sympy.cos(y - mu) - sympy.log(2 * sympy.pi * sympy.besseli(0, kappa))

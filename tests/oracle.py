@@ -32,21 +32,6 @@ LOGITS = [0.0] + [s * 10.0**e for e in np.arange(-3, 3.01, 0.5) for s in (1, -1)
 LOG_SCALES = (
     [0.0] + [s * 10.0**e for e in np.arange(-3, 2.51, 0.5) for s in (1, -1)] + [345.0, -345.0]
 )
-#: Concentrations go up to 1e5 (log 1e5 = 11.5).
-LOG_CONCENTRATIONS = [v for v in LOG_SCALES if v <= math.log(1e5)] + [math.log(1e5)]
-# Identity-link parameters, per domain, from edge to edge of the float64 range.
-IDENTITY = {
-    "real": [0.0, 1e-3, -1.0, 2.5, -30.0, 1e3],
-    "positive": [1e-150, 1e-50, 1e-5, 1.0, 1e5, 1e50, 1e150],
-    "nonnegative": [0.0, 1e-300, 1e-5, 1.0, 1e5, 1e150],
-    "unit_interval": [0.0, 1e-300, 1e-16, 1e-3, 0.5, 1 - 1e-3, 1 - 2**-53, 1.0],
-}
-TARGETS = {
-    "real": [0.0, 1e-3, -1.0, 2.5, 1e3],
-    "binary": [0.0, 1.0],
-    "nonnegative_integer": [0.0, 1.0, 2.0, 10.0, 1e3, 1e6],
-    "circular": [-math.pi, -1.0, 0.0, 1e-8, math.pi],
-}
 
 
 def _reference_functions(model):
@@ -111,7 +96,7 @@ def _grid(model):
     if support.event:
         targets = [np.eye(CLASSES)[k] for k in range(CLASSES)]
     else:
-        targets = TARGETS[support.name]
+        targets = lk.sampling.extremes(support)
     axes = []
     for name in model.predicted:
         choice = model.choices[name]
@@ -144,16 +129,13 @@ def _grid(model):
                     ]
                 )
         elif choice.link.name == "identity":
-            values = IDENTITY[domain.name]
-            if name == "kappa":
-                values = [1e-3, 1.0, 30.0, 1e3, 1e5]
-            axes.append(values)
-        elif name == "kappa":
-            axes.append(LOG_CONCENTRATIONS)
-        elif domain.name != "unit_interval":  # a scale, a rate or a location
-            axes.append(LOG_SCALES)
-        else:
+            axes.append(lk.sampling.extremes(domain, choice.parameter.largest))
+        elif math.isfinite(domain.upper):  # a parameter in a bounded interval: logits
             axes.append(LOGITS)
+        else:  # onto a half-line: the log of a scale, a rate or a concentration
+            largest = choice.parameter.largest
+            top = math.inf if largest is None else math.log(largest)
+            axes.append([v for v in LOG_SCALES if v <= top] + ([top] if largest else []))
     moderate = [[a[len(a) // 2]] for a in axes]
     points = []
     for i, axis in enumerate(axes):  # one output swept at a time, the others moderate

@@ -3,8 +3,6 @@ drawn from each model's declared domains (never from a hand-kept list of familie
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import scipy.special
 
@@ -20,7 +18,7 @@ LINK_INVERSE = {
 }
 
 #: The number of classes used for vectors over classes in the generic tests.
-CLASSES = 5
+CLASSES = lk.sampling.CLASSES
 
 
 def variants(cls: type[lk.NoiseModel]) -> list[lk.NoiseModel]:
@@ -42,24 +40,8 @@ def all_variants() -> list[lk.NoiseModel]:
 def sample_domain(
     domain: lk.constraints.Domain, rng: np.random.Generator, shape, label: bool = False
 ) -> np.ndarray:
-    """Values well inside ``domain``; on the simplex, one-hot rows if ``label`` (a class
-    label) and Dirichlet rows otherwise."""
-    if domain.event:
-        if label:
-            return np.eye(CLASSES)[rng.integers(0, CLASSES, size=shape)]
-        return rng.dirichlet(np.full(CLASSES, 4.0), size=shape)  # entries well inside (0, 1)
-    if domain.integer:
-        if domain.upper == 1.0:
-            return rng.integers(0, 2, size=shape).astype(float)
-        return rng.poisson(4.0, size=shape).astype(float)
-    if domain.period is not None:
-        return rng.uniform(domain.lower, domain.upper, size=shape)
-    if math.isinf(domain.lower):
-        return rng.normal(0.0, 2.0, size=shape)
-    if math.isinf(domain.upper):
-        return domain.lower + rng.lognormal(0.0, 0.5, size=shape)
-    width = domain.upper - domain.lower
-    return rng.uniform(domain.lower + 0.05 * width, domain.upper - 0.05 * width, size=shape)
+    """Values well inside ``domain`` (see :func:`likelihoods.sampling.inside`)."""
+    return lk.sampling.inside(domain, rng, shape, label=label)
 
 
 def sample_inputs(model: lk.NoiseModel, rng: np.random.Generator, shape=(64,)):
