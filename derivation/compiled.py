@@ -37,6 +37,7 @@ import numpy as np
 
 from likelihoods.constraints import Domain, nonnegative, real
 
+from .identifiers import code_names
 from .runtime import REDUCTIONS, Call, prepare
 from .validation import as_array, check_class_index, check_domain, check_rows
 
@@ -92,6 +93,8 @@ class CompiledLoss:
         # What every call needs, made once.
         self._specs = (target, *self._inputs, *self._constants)
         self._names = [spec.name for spec in self._specs]
+        # the kernels' keyword arguments, by the names generated code gives them
+        self._codes = code_names(self._names)
         self._over_classes = tuple(spec.domain.event for spec in self._inputs)
         self._kernels = {form: _Lazy(self, form) for form in builders}
         self._checker = _Checker(self._specs)
@@ -201,7 +204,7 @@ class CompiledLoss:
                     f"missing keyword argument {missing[0]!r}: the fixed parameter is symbolic, "
                     f"give its value"
                 )
-            constants = {c.name: constants[c.name] for c in self._constants}
+            constants = {self._codes[c.name]: constants[c.name] for c in self._constants}
         values = (y, *outputs, *constants.values())
         for spec, value in zip(self._specs, values):
             if type(value) is not np.ndarray or value.dtype.kind not in "biuf":

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import inspect
 
-from . import codegen, runtime
+from . import codegen, runtime, runtime_call
 from .forms import printable, target_forms
+from .identifiers import code_names
 
 _API = '''
 
@@ -53,22 +54,22 @@ def python_module(derivation, nll: bool = False) -> str:
     helpers, kernels, table = [], [], {}
     for name, form in forms.items():
         used, code = codegen.kernels_source(
-            keyword_args=list(compiled.constants), prefix=f"_{name}_", **printable(form, r.outputs)
+            prefix=f"_{name}_", **printable(form, r.outputs, compiled.constants)
         )
         helpers += [h for h in used if h not in helpers]
         kernels.append(code)
         table[name] = {k: f"_{name}_{k}" for k in ("loss", "grad", "loss_and_grad")}
     over_classes = tuple(a.domain.event for a in compiled._inputs)
-    inputs = list(compiled.inputs)
+    codes = code_names([compiled._target.name, *compiled.inputs, *compiled.constants])
+    target, *inputs = (codes[n] for n in (compiled._target.name, *compiled.inputs))
+    fixed = [codes[c] for c in compiled.constants]
     options = ", class_weight=None, label_smoothing=0.0" if any(over_classes) else ""
-    constants = "".join(f", {c}" for c in compiled.constants)
-    signature = f"{compiled._target.name}, {', '.join(inputs)}, reduction='mean', weight=None"
-    signature += options + (f", *{constants}" if constants else "")
+    signature = f"{target}, {', '.join(inputs)}, reduction='mean', weight=None"
+    signature += options + (f", *, {', '.join(fixed)}" if fixed else "")
     class_args = "class_weight, label_smoothing" if any(over_classes) else "None, 0.0"
     call = (
-        f"{compiled._target.name}, ({', '.join(inputs)},), "
-        f"{{{', '.join(f'{c!r}: {c}' for c in compiled.constants)}}}, reduction, weight, "
-        f"{class_args}"
+        f"{target}, ({', '.join(inputs)},), "
+        f"{{{', '.join(f'{c!r}: {c}' for c in fixed)}}}, reduction, weight, {class_args}"
     )
     what = "negative log-likelihood" if nll else "loss"
     api = _API.format(
@@ -78,7 +79,7 @@ def python_module(derivation, nll: bool = False) -> str:
             for form, names in table.items()
         )
         + "}",
-        names=(compiled._target.name, *inputs, *compiled.constants),
+        names=(compiled._target.name, *compiled.inputs, *compiled.constants),
         over_classes=over_classes,
         signature=signature,
         call=call,
@@ -94,10 +95,14 @@ def python_module(derivation, nll: bool = False) -> str:
         '"""\n\n'
         "from __future__ import annotations\n\n"
     )
-    body = inspect.getsource(runtime).split("\nimport numpy\n", 1)[1]
+    body = "".join(
+        inspect.getsource(module).split("\nimport numpy\n", 1)[1]
+        for module in (runtime_call, runtime)
+    )
+    body = "\n".join(line for line in body.split("\n") if not line.startswith("from ."))
     parts = [
         header + codegen.HEADER.strip(),
-        "# --- runtime: reductions, weights, broadcasting (from derivation/runtime.py) ---"
+        "# --- runtime: reductions, weights, broadcasting (runtime_call.py, runtime.py) ---"
         + body.rstrip(),
         *(codegen.HELPERS[h].strip() for h in helpers),
         *kernels,

@@ -17,6 +17,7 @@ after the stability rules, and printed as its own NumPy module.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import sympy
@@ -26,7 +27,9 @@ from likelihoods.links import CLASS_INDEX, CLASSES
 from . import codegen
 from .canonical import Reduction
 from .events import derivative, index_target, substitute_target
-from .fused import nonfinite_inputs
+from .identifiers import code_names
+from .kernel_printer import KernelPrinter
+from .nonfinite import nonfinite_inputs
 from .rewriting import stabilize
 
 #: Extra kernel arguments of the smoothed index form.
@@ -64,24 +67,55 @@ def target_forms(r: Reduction, nll: bool) -> dict[str, Form]:
     }
 
 
-def printable(form: Form, outputs: tuple) -> dict:
+@functools.lru_cache(maxsize=256)
+def printable(form: Form, outputs: tuple, constants: tuple[str, ...] = ()) -> dict:
     """The stabilised loss and gradient of ``form`` and how its kernels are called: keyword
-    arguments of :func:`derivation.codegen.kernels_source`."""
+    arguments of :func:`derivation.codegen.kernels_source`, ``keyword_args`` the code names
+    of ``constants``. The target, outputs and constants are renamed to the identifiers
+    generated code can use (see :mod:`derivation.identifiers`).
+
+    This is the stage the kernels are built from: the loss is stabilised by the rules that
+    come before differentiation, differentiated in that form (so that gradients come out in
+    named, stable functions: softplus' derivative is expit, not a ratio of exponentials), and
+    both are then stabilised in full. Cached: :attr:`Derivation.stabilized` and the kernels
+    share one result. The dictionary returned is not to be changed."""
     prepared = stabilize(form.expression, final=False)
     # factor_terms pulls out what the terms share (2*mu - 2*y -> 2*(mu - y)), so the fused
     # kernel sees the residual the loss already computed.
     gradient = [sympy.factor_terms(stabilize(derivative(prepared, o))) for o in outputs]
-    arguments = [form.target, *outputs, *form.extra]
-    names = [str(a.label) if isinstance(a, sympy.IndexedBase) else a.name for a in arguments]
+    loss = stabilize(prepared)
+    declared = [form.target, *outputs]
+    codes = code_names([*map(_name, declared), *constants])
+    renaming = {
+        s: _renamed(s, codes[_name(s)])
+        for e in (loss, *gradient)
+        for s in e.atoms(sympy.Symbol, sympy.IndexedBase)
+        if _name(s) in codes and codes[_name(s)] != _name(s)
+    }
+    loss, gradient = loss.xreplace(renaming), [g.xreplace(renaming) for g in gradient]
+    arguments = [*(renaming.get(a, a) for a in declared), *form.extra]
+    names = [_name(a) for a in arguments]
     return {
         "args": names,
-        "loss": stabilize(prepared),
+        "keyword_args": [codes[c] for c in constants],
+        "loss": loss,
         "gradient": gradient,
         "event_args": tuple(
             n for a, n in zip(arguments, names) if isinstance(a, sympy.IndexedBase)
         ),
         "class_index_target": form.target if form.name.startswith("index") else None,
     }
+
+
+def _name(symbol) -> str:
+    return str(symbol.label) if isinstance(symbol, sympy.IndexedBase) else symbol.name
+
+
+def _renamed(symbol, name: str):
+    """``symbol`` under another name, with the same assumptions (and shape)."""
+    if isinstance(symbol, sympy.IndexedBase):
+        return sympy.IndexedBase(name, shape=symbol.shape, **symbol.assumptions0)
+    return sympy.Symbol(name, **symbol.assumptions0)
 
 
 def build(
@@ -96,7 +130,7 @@ def build(
     """Stabilise, differentiate and print ``form``; return ``(source, kernels)``. The
     ``domains`` of the target and the raw outputs, if given, let a backend that checks values
     in its loop do so (see :mod:`derivation.numba_backend`)."""
-    parts = printable(form, outputs)
+    parts = printable(form, outputs, tuple(constants))
     if backend == "numba":
         if parts["event_args"]:
             raise ValueError(
@@ -106,12 +140,17 @@ def build(
         from . import numba_backend  # numba is imported only when asked for
 
         # a NaN or inf the loss cannot hide needs no test in the loop
-        vouched = frozenset(nonfinite_inputs(parts["args"], parts["loss"], codegen.KernelPrinter()))
+        vouched = frozenset(nonfinite_inputs(parts["args"], parts["loss"], KernelPrinter()))
         source = header + numba_backend.module_source(
-            parts["args"], constants, parts["loss"], parts["gradient"], domains, vouched
+            parts["args"],
+            parts["keyword_args"],
+            parts["loss"],
+            parts["gradient"],
+            domains,
+            vouched,
         )
     else:
-        source = codegen.module_source(keyword_args=constants, header=header, **parts)
+        source = codegen.module_source(header=header, **parts)
     namespace = codegen.load(source, filename)
     return source, {k: namespace[k] for k in ("loss", "grad", "loss_and_grad")}
 

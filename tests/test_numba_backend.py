@@ -148,17 +148,13 @@ def test_every_nan_and_inf_is_refused(model, rng):
 def _own_scalar_function(name):
     # One of the backend's own scalar functions, in a loop over an array (numpy's error
     # model, as in the parallel loops: a division by zero gives inf, not an exception).
-    import math
 
-    import llvmlite.ir
     import numba
     import numba.extending
 
-    from derivation.numba_backend import SCALAR_HELPERS
+    import derivation.numba_scalars as scalars
 
-    namespace = {"math": math, "numpy": np, "numba": numba, "llvmlite": llvmlite}
-    exec(SCALAR_HELPERS, namespace)
-    scalar = namespace[name]
+    scalar = getattr(scalars, name)
 
     @numba.njit(error_model="numpy")
     def loop(x, out):
