@@ -33,7 +33,7 @@ from .canonical import Reduction, expand_nll, reduce_model
 from .compiled import Argument, CompiledLoss
 from .emit import python_module
 from .events import derivative, two_classes
-from .forms import build, target_forms
+from .forms import build, printable, target_forms
 from .naming import textbook_name
 from .steps import Step, build_steps, render_latex, render_markdown, render_text
 
@@ -108,6 +108,17 @@ class Derivation:
         loss = expand_nll(two_classes(r.loss, pairs))
         named = textbook_name(loss, c, tuple(scalars))
         return TwoClassView(loss, c, tuple(scalars), named, "; ".join(notes))
+
+    def stabilized(self, nll: bool = False) -> dict[str, tuple[sympy.Expr, tuple]]:
+        """The loss (or the full NLL) and its gradient as the kernels compute them, per target
+        form (see :mod:`derivation.forms`): after the stability rules, differentiated in
+        stable form, with the generated code's argument names. ``{form: (loss, gradient)}``."""
+        constants = self.compile(nll=nll).constants
+        return {
+            name: (parts["loss"], tuple(parts["gradient"]))
+            for name, form in target_forms(self._r, nll).items()
+            for parts in [printable(form, self._r.outputs, constants)]
+        }
 
     @functools.cached_property
     def textbook(self) -> NamedLoss | None:

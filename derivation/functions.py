@@ -20,27 +20,8 @@ from __future__ import annotations
 import sympy
 from sympy.codegen.cfunctions import log1p
 
-from likelihoods.links import COMPONENT, OTHER_INDEX
-
-
-class _Named(sympy.Function):
-    """A function with an elementary ``definition`` of its arguments."""
-
-    @classmethod
-    def definition(cls, *args: sympy.Expr) -> sympy.Expr:
-        raise NotImplementedError
-
-    def _eval_is_real(self):
-        return all(a.is_real for a in self.args) or None
-
-    def _latex(self, printer, exp=None):
-        body = (
-            self._latex_body(printer)
-            if hasattr(self, "_latex_body")
-            else r"\operatorname{%s}\left(%s\right)"
-            % (type(self).__name__.replace("_", r"\_"), ", ".join(map(printer._print, self.args)))
-        )
-        return r"\left(%s\right)^{%s}" % (body, exp) if exp else body
+from .class_functions import amax, log_softmax, logsumexp, lse_excess, replace_column, softmax
+from .named import Named as _Named
 
 
 class softplus(_Named):
@@ -191,102 +172,6 @@ class one_minus_i1_over_i0(_Named):
     def _latex_body(self, printer):
         x = printer._print(self.args[0])
         return r"\left(1 - \frac{I_1\left(%s\right)}{I_0\left(%s\right)}\right)" % (x, x)
-
-
-class _OverClasses(_Named):
-    """A function of a whole vector (an ``IndexedBase``) over the class axis."""
-
-    nargs = 1
-
-    def _eval_is_real(self):
-        return True
-
-
-class logsumexp(_OverClasses):
-    r"""log sum_k exp(z_k) over the class axis; its derivative in z_i is softmax(z)_i."""
-
-    @classmethod
-    def definition(cls, z):
-        j = OTHER_INDEX
-        return sympy.log(sympy.Sum(sympy.exp(z[j]), (j, 0, z.shape[0] - 1)))
-
-    def _eval_derivative(self, s):
-        z = self.args[0]
-        if isinstance(s, sympy.Indexed) and s.base == z:
-            return softmax(z, s.indices[0])
-        return sympy.S.Zero
-
-    def _latex_body(self, printer):
-        return r"\operatorname{logsumexp}\left(%s\right)" % printer._print(self.args[0])
-
-
-class softmax(_Named):
-    r"""Component i of softmax(z) = exp(z_i) / sum_k exp(z_k)."""
-
-    nargs = 2
-
-    @classmethod
-    def definition(cls, z, i):
-        j = OTHER_INDEX
-        return sympy.exp(z[i]) / sympy.Sum(sympy.exp(z[j]), (j, 0, z.shape[0] - 1))
-
-    def _eval_is_positive(self):
-        return True
-
-    def _latex_body(self, printer):
-        z, i = (printer._print(a) for a in self.args)
-        return r"\operatorname{softmax}\left(%s\right)_{%s}" % (z, i)
-
-
-class log_softmax(_Named):
-    r"""Component i of log softmax(z) = z_i - logsumexp(z), <= 0."""
-
-    nargs = 2
-
-    @classmethod
-    def definition(cls, z, i):
-        return z[i] - logsumexp.definition(z)
-
-    def _eval_is_nonpositive(self):
-        return True
-
-
-class replace_column(_Named):
-    r"""replace_column(A, c, b): the per-class values A_i, with the entry of class c (one per
-    sample) replaced by b. Written for an expression linear in [i = c]: P + [i = c] Q is P off
-    the target class and (P + Q) at it (used in evaluation only)."""
-
-    nargs = 3
-
-    @classmethod
-    def definition(cls, a, c, b):
-        return a + sympy.KroneckerDelta(COMPONENT, c) * (b - a.xreplace({COMPONENT: c}))
-
-
-class amax(_OverClasses):
-    r"""max_k z_k over the class axis (used in evaluation only)."""
-
-    @classmethod
-    def definition(cls, z):
-        raise NotImplementedError("amax has no elementary sympy form")
-
-
-class lse_excess(_Named):
-    r"""lse_excess(z, m) = logsumexp(z) - m for m = max_k z_k, that is
-    log1p(sum over all but one maximal k of exp(z_k - m)), >= 0 (used in evaluation only).
-
-    The largest term, exp(0) = 1, is left out of the sum so that a loss close to zero keeps
-    its relative accuracy.
-    """
-
-    nargs = 2
-
-    @classmethod
-    def definition(cls, z, m):
-        return logsumexp.definition(z) - m
-
-    def _eval_is_nonnegative(self):
-        return True
 
 
 NAMED = (

@@ -7,6 +7,7 @@ import pathlib
 import random
 import re
 
+import numpy as np
 import pytest
 import sympy
 from sympy import Abs, cos, exp, log
@@ -15,7 +16,7 @@ import likelihoods as lk
 from derivation import derive
 from derivation.functions import expand_definitions
 
-from support import all_variants, model_id
+from support import all_variants, model_id, sample_inputs
 
 # The canonical losses of the design table, typed in from the table, in the derivation's
 # own symbols (target, then raw outputs in order).
@@ -211,3 +212,25 @@ def test_the_engine_code_names_no_family():
         words = _code_words(path)
         for name in lk.REGISTRY:
             assert name.lower() not in words, f"{path.name} names {name}"
+
+
+@pytest.mark.parametrize(
+    "model", [m for m in all_variants() if not m.target.support.event], ids=model_id
+)
+def test_the_stabilized_stage_is_the_loss_and_gradient_rewritten(model):
+    # What the kernels compute from equals d.loss and d.gradient, identity by identity:
+    # compared in mpmath at points inside the declared domains.
+    d = derive(model)
+    ((loss, gradient),) = d.stabilized().values()
+    rng = np.random.default_rng(5)
+    y, raws, _, constants = sample_inputs(model, rng, (3,))
+    names = [d.target, *d.outputs]
+    fixed = {model.parameter_symbol(k): sympy.Float(v, 40) for k, v in constants.items()}
+    for row in range(3):
+        point = {s: sympy.Float(float(v[row]), 40) for s, v in zip(names, [y, *raws])}
+        by_name = {s.name: v for s, v in [*point.items(), *fixed.items()]}
+        for stable, plain in zip((loss, *gradient), (d.loss, *d.gradient)):
+            renamed = {s: by_name[s.name.rstrip("_")] for s in stable.free_symbols}
+            a = expand_definitions(stable).doit().xreplace(renamed)
+            b = expand_definitions(plain).xreplace(point).xreplace(fixed)
+            assert abs(complex(sympy.N(a - b, 30))) <= 1e-20 * (1 + abs(complex(sympy.N(b, 30))))

@@ -1,0 +1,161 @@
+"""The printer of NumPy kernels: sympy expressions, named functions and vectors over classes
+as NumPy and SciPy code (see :class:`KernelPrinter`).
+
+>>> import sympy
+>>> from derivation.functions import softplus
+>>> KernelPrinter().doprint(softplus(sympy.Symbol("z")))
+'numpy.logaddexp(0, z)'
+"""
+
+from __future__ import annotations
+
+import sympy
+from sympy.printing.numpy import SciPyPrinter
+
+from likelihoods.links import CLASSES as _CLASSES
+from likelihoods.links import COMPONENT as _COMPONENT
+
+from . import functions as F
+
+
+class KernelPrinter(SciPyPrinter):
+    """SciPy printer that knows the named functions of :mod:`derivation.functions` and prints
+    floats with all their digits.
+
+    Vectors over classes live on the last array axis. An expression is printed either per
+    sample (shape ``(...)``) or per class (shape ``(..., K)``, inside a sum over classes or for
+    a gradient component): there, ``z[k]`` is the whole array ``z``, a per-sample array ``a``
+    becomes ``a[..., None]``, ``z[c]`` for a class-index target ``c`` picks one entry per
+    sample, and ``KroneckerDelta(k, c)`` is a one-hot mask.
+    """
+
+    def __init__(self, settings=None, arrays=(), class_index_target=None):
+        super().__init__(settings or {"fully_qualified_modules": True, "inline": True})
+        self._arrays = set(arrays)  # names of per-sample arrays (args, temporaries)
+        self._target_index = class_index_target
+        self._class_indices: set[sympy.Symbol] = set()
+        # vectors whose max, lse_excess and softmax come from one _softmax_parts call:
+        # name -> whether the probabilities are needed
+        self.parts: dict[str, bool] = {}
+
+    def print_output(self, expr: sympy.Expr, per_class: bool) -> str:
+        saved = self._class_indices
+        self._class_indices = {_COMPONENT} if per_class else set()
+        try:
+            return self._print(expr)
+        finally:
+            self._class_indices = saved
+
+    def _per_sample(self, code: str) -> str:
+        return f"({code})[..., None]" if self._class_indices else code
+
+    def _print_Symbol(self, expr):
+        if expr == _CLASSES:
+            return "_K"
+        name = super()._print_Symbol(expr)
+        return f"{name}[..., None]" if self._class_indices and expr.name in self._arrays else name
+
+    def _print_IndexedBase(self, expr):
+        return str(expr.label)
+
+    def _print_Indexed(self, expr):
+        (index,) = expr.indices
+        name = str(expr.base.label)
+        if index in self._class_indices:
+            return name
+        if self._target_index is not None and index == self._target_index:
+            return self._per_sample(f"_take({name}, {index.name})")
+        raise ValueError(f"cannot print {expr}: index {index} is not a class index")
+
+    def _print_Sum(self, expr):
+        body, index = expr.function, expr.limits[0][0]
+        saved = self._class_indices
+        self._class_indices = saved | {index}
+        try:
+            code = f"_row_sum({self._print(body)})"
+        finally:
+            self._class_indices = saved
+        return self._per_sample(code)
+
+    def _print_KroneckerDelta(self, expr):
+        a, b = expr.args
+        index = b if a in self._class_indices else a
+        return f"_onehot({index.name}, _K, _dtype)"
+
+    def _print_logsumexp(self, expr):
+        return self._per_sample(f"scipy.special.logsumexp({self._print(expr.args[0])}, axis=-1)")
+
+    def _part(self, z: sympy.Expr, k: int) -> str:
+        name = self._print(z)
+        self.parts[name] = self.parts.get(name, False) or k == 2
+        return f"_parts_{name}[{k}]"
+
+    def _print_amax(self, expr):
+        return self._per_sample(self._part(expr.args[0], 0))
+
+    def _print_lse_excess(self, expr):
+        return self._per_sample(self._part(expr.args[0], 1))
+
+    def _print_softmax(self, expr):
+        z, index = expr.args
+        probabilities = self._part(z, 2)
+        if index in self._class_indices:
+            return probabilities
+        return self._per_sample(f"_take({probabilities}, {self._print(index)})")
+
+    def _print_replace_column(self, expr):
+        values, index, column = expr.args
+        saved = self._class_indices
+        self._class_indices = set()
+        try:
+            at_target = self._print(column)
+        finally:
+            self._class_indices = saved
+        code = self._print(values)
+        if isinstance(values, (sympy.Indexed, sympy.Symbol)):
+            code = f"numpy.array({code})"  # never write into an argument
+        return f"_replace_column({code}, {index.name}, {at_target})"
+
+    def _print_log_softmax(self, expr):
+        return f"scipy.special.log_softmax({self._print(expr.args[0])}, axis=-1)"
+
+    def _print_Float(self, expr):
+        return repr(float(expr))
+
+    def _print_NumberSymbol(self, expr):  # pi, E, EulerGamma, ...: only numpy is imported
+        return repr(float(expr))
+
+    _print_Pi = _print_Exp1 = _print_EulerGamma = _print_GoldenRatio = _print_NumberSymbol
+
+    def _print_softplus(self, expr):
+        return f"numpy.logaddexp(0, {self._print(expr.args[0])})"
+
+    def _print_expit(self, expr):
+        return f"scipy.special.expit({self._print(expr.args[0])})"
+
+    def _print_xlogy(self, expr):
+        return "scipy.special.xlogy({}, {})".format(*map(self._print, expr.args))
+
+    def _print_xlog1py(self, expr):
+        return "scipy.special.xlog1py({}, {})".format(*map(self._print, expr.args))
+
+    def _print_xdivy(self, expr):
+        return "_xdivy({}, {})".format(*map(self._print, expr.args))
+
+    def _print_gammaln(self, expr):
+        return f"scipy.special.gammaln({self._print(expr.args[0])})"
+
+    def _print_log_i0e(self, expr):
+        return f"_log_i0e({self._print(expr.args[0])})"
+
+    def _print_one_minus_i1_over_i0(self, expr):
+        return f"_one_minus_i1_over_i0({self._print(expr.args[0])})"
+
+    def _print_UnevaluatedExpr(self, expr):
+        return f"({self._print(expr.args[0])})"
+
+
+# Every named function must be printable; fail at import, not at first compile.
+assert all(hasattr(KernelPrinter, f"_print_{f.__name__}") for f in F.NAMED)
+
+__all__ = ["KernelPrinter"]

@@ -1,0 +1,1 @@
+"""Numerical rewrite rules, one module per theme; :mod:`derivation.rewriting` orders them."""

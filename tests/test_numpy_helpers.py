@@ -1,0 +1,73 @@
+"""The helpers generated NumPy modules carry (derivation/numpy_helpers.py), each against an
+independent reference: mpmath at high precision, scipy, or plain indexing."""
+
+from __future__ import annotations
+
+import mpmath
+import numpy as np
+import pytest
+import scipy.special
+
+from derivation import numpy_helpers as H
+
+
+def _ulps(got, exact):
+    exact = np.asarray(exact, float)
+    return np.abs(got - exact) / np.spacing(np.abs(exact))
+
+
+def test_one_minus_i1_over_i0_within_its_documented_bound():
+    x = np.concatenate([np.logspace(-8, 6, 400), [0.5, 19.9, 20.0, 20.1, 50.0]])
+    with mpmath.workdps(60):
+        exact = [float(1 - mpmath.besseli(1, v) / mpmath.besseli(0, v)) for v in x]
+    errors = _ulps(H._one_minus_i1_over_i0(x), exact)
+    assert errors[(x < 1) | (x > 20)].max() <= 4
+    assert np.all(errors <= 4 + 16 * x)
+
+
+def test_log_i0e_to_a_few_ulps_and_beyond_overflow():
+    x = np.concatenate([np.logspace(-10, 5, 300), -np.logspace(-3, 3, 20), [0.999, 1.0]])
+    with mpmath.workdps(60):
+        exact = [float(mpmath.log(mpmath.besseli(0, v)) - abs(mpmath.mpf(v))) for v in x]
+    assert _ulps(H._log_i0e(x), exact).max() <= 4
+
+
+def test_xdivy_is_zero_where_x_is_zero():
+    x, y = np.array([0.0, 0.0, 1.0, -2.0]), np.array([0.0, np.inf, 4.0, 0.5])
+    np.testing.assert_array_equal(H._xdivy(x, y), [0.0, 0.0, 0.25, -4.0])
+    assert np.isnan(H._xdivy(np.array([0.0]), np.array([np.nan])))[0]  # NaN stays NaN
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_take_and_put_pick_one_entry_per_row(order, rng):
+    values = np.asarray(rng.normal(size=(7, 5)), order=order)
+    index = rng.integers(0, 5, size=7)
+    np.testing.assert_array_equal(H._take(values, index), values[np.arange(7), index])
+    expected = values.copy()
+    expected[np.arange(7), index] = -1.0
+    H._put(values, index, -1.0)
+    np.testing.assert_array_equal(values, expected)
+
+
+def test_softmax_parts_against_scipy(rng):
+    z = rng.normal(size=(6, 4)) * 30
+    z[0] = [1000.0, -1000.0, 0.0, 999.0]
+    top, excess, p = H._softmax_parts(z, True)
+    np.testing.assert_array_equal(top, z.max(-1))
+    np.testing.assert_allclose(top + excess, scipy.special.logsumexp(z, axis=-1), rtol=1e-15)
+    np.testing.assert_allclose(p, scipy.special.softmax(z, axis=-1), rtol=1e-14, atol=1e-300)
+
+
+def test_row_sum_and_sum_of_products(rng):
+    a, b = rng.normal(size=(9, 3)), rng.normal(size=(9, 3))
+    np.testing.assert_allclose(H._row_sum(a), a.sum(-1), rtol=1e-14)
+    np.testing.assert_allclose(H._sum_of_products(a, b), (a * b).sum(), rtol=1e-13)
+    np.testing.assert_allclose(H._sum_of_products(a.T, b.T), (a * b).sum(), rtol=1e-13)
+
+
+def test_every_helper_unit_runs_on_its_own():
+    # what a generated module holds: the unit alone, with the module header's imports
+    for name, source in H.HELPERS.items():
+        namespace = {}
+        exec("import threading\nimport numpy\nimport scipy.special\n" + source, namespace)
+        assert callable(namespace[name])

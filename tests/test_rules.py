@@ -1,0 +1,175 @@
+"""Each rewrite rule by itself: it fires on its pattern, leaves a near miss alone, and on the
+input that motivates it brings the error against mpmath from what it was to a few ulps.
+
+Elementwise rules are evaluated as the expressions they rewrite, before (plain NumPy and
+SciPy) and after (the library's printer and helpers); rules over the class axis, whose forms
+only exist inside kernels, by building the cross-entropy kernels with and without the rule."""
+
+from __future__ import annotations
+
+import math
+
+import mpmath
+import numpy as np
+import pytest
+import scipy.special
+import sympy
+
+import likelihoods as lk
+from derivation import forms, numpy_helpers, rewriting
+from derivation.canonical import reduce_model
+from derivation.functions import expand_definitions, expit, softplus
+from derivation.kernel_printer import KernelPrinter
+from derivation.rules import cancellation, logistic, logs
+
+x, y, z, mu, s, k = sympy.symbols("x y z mu s k", real=True)
+p = sympy.Symbol("p", positive=True)
+NAMESPACE = {"numpy": np, "scipy": scipy, **vars(numpy_helpers)}
+
+#: rule, the motivating expression, its variables and values, the exact value, a near miss.
+ELEMENTWISE = [
+    (logs.LOG_GAMMA, sympy.log(sympy.gamma(x)), (x,), (200.0,), None,
+     sympy.log(sympy.gamma(x) + 1)),
+    (logs.LOG_BESSEL_I0, sympy.log(sympy.besseli(0, k)), (k,), (1000.0,), None,
+     sympy.log(sympy.besseli(1, k))),
+    (logs.LOG1P, sympy.log(1 + x), (x,), (1e-20,), None, sympy.log(2 + x)),
+    (logs.COEFFICIENT_LOG_TO_XLOGY, y * sympy.log(p), (y, p), (0.0, 0.0), 0.0, 2 * sympy.log(p)),
+    (logistic.LOGISTIC_TO_EXPIT, sympy.exp(x) / (1 + sympy.exp(x)), (x,), (800.0,), None,
+     sympy.exp(x) / (2 + sympy.exp(x))),
+    (logistic.SPLIT_SOFTPLUS_LINEAR, softplus(z) - y * z, (y, z), (1.0, 40.0), None,
+     softplus(z) - y * z**2),
+    (logistic.SPLIT_EXPIT_CONSTANT, expit(z) - 1, (z,), (40.0,), None, expit(z) - z),
+    (cancellation.ONE_MINUS_COS, 1 - sympy.cos(x), (x,), (1e-9,), None, 1 - 2 * sympy.cos(x)),
+    (cancellation.GROUP_SCALED_RESIDUALS, (y - mu) ** 2 * sympy.exp(-2 * s), (y, mu, s),
+     (1e-200, 0.0, -400.0), None, (y - mu) * sympy.exp(-s)),
+]  # fmt: skip
+
+
+def _exact(expr, variables, values):
+    with mpmath.workdps(80):
+        f = sympy.lambdify(variables, expand_definitions(expr), "mpmath")
+        return f(*(mpmath.mpf(v) for v in values))
+
+
+def _ulps(got: float, exact) -> float:
+    if not math.isfinite(got):
+        return math.inf
+    spacing = np.spacing(abs(float(exact))) if exact != 0 else 5e-324
+    return float(abs(mpmath.mpf(got) - exact) / mpmath.mpf(spacing))
+
+
+@pytest.mark.parametrize("case", ELEMENTWISE, ids=lambda c: c[0].name)
+def test_an_elementwise_rule_fires_and_mends_its_motivating_input(case):
+    rule, before, variables, values, exact, near_miss = case
+    after = rule(before)
+    assert after != before
+    assert rule(near_miss) == near_miss
+    exact = _exact(before, variables, values) if exact is None else mpmath.mpf(exact)
+    with np.errstate(all="ignore"):
+        naive = sympy.lambdify(variables, before, ["scipy", "numpy"])(*values)
+        printer = KernelPrinter()
+        stable = sympy.lambdify(variables, after, NAMESPACE, printer=printer)(*values)
+    assert _ulps(float(naive), exact) > 1e3  # the form the rule replaces is wrong there
+    assert _ulps(float(stable), exact) <= 4
+
+
+def _cross_entropy(form_name, without=None):
+    """The loss_and_grad kernel of Categorical's target form (``"identity"``: probabilities
+    taken as they are, class indices), rules as listed but ``without``."""
+    model = lk.Categorical() if form_name != "identity" else lk.Categorical(p="identity")
+    r = reduce_model(model)
+    form = forms.target_forms(r, nll=False)["index" if form_name == "identity" else form_name]
+    kept = tuple(rule for rule in rewriting.RULES if rule is not without)
+    saved, rewriting.RULES = rewriting.RULES, kept
+    forms.printable.cache_clear()  # stabilised forms are cached for the rules in force
+    try:
+        _, kernels = forms.build(form, r.outputs, [], "", f"<rules test {form_name}>")
+    finally:
+        rewriting.RULES = saved
+        forms.printable.cache_clear()
+    return kernels["loss_and_grad"]
+
+
+def _run(kernel, target, raw):
+    with np.errstate(all="ignore"):
+        return kernel(target, raw, _shape=(1,), _dtype=np.dtype(float), _scale=None, _total=False)
+
+
+CLASS_CASES = [
+    # a one-hot row whose class leads by 40: the loss log(1 + 2 e^-40) is not lost in 40 - 40
+    ("group_logsumexp", "rows", [[1.0, 0.0, 0.0]], [[40.0, 0.0, 0.0]], 0, None),
+    # the target class's gradient p_y - 1 where p_y rounds to 1
+    ("softmax_minus_mass", "index", [0], [[40.0, 0.0, 0.0]], 1, 0),
+    # probabilities taken as they are: -y_k / p_k is 0, not 0/0, for a class of probability 0
+    ("delta_over_to_xdivy", "identity", [0], [[1.0, 0.0, 0.0]], 1, 1),
+]
+
+
+def _reference(form_name, target, raw, output, component):
+    zs = [mpmath.mpf(v) for v in raw[0]]
+    with mpmath.workdps(80):
+        if form_name == "identity":  # d/dp_k of -log p_c: -[k = c] / p_k, 0 off class c
+            return 0 if component != target[0] else -1 / zs[component]
+        t = target[0] if form_name == "rows" else None
+        lse = mpmath.log(sum(mpmath.exp(v) for v in zs))
+        if output == 0:
+            return lse - sum(t[j] * zs[j] for j in range(len(zs)))
+        one_hot = [1 if j == target[0] else 0 for j in range(len(zs))]
+        return mpmath.exp(zs[component] - lse) - one_hot[component]
+
+
+@pytest.mark.parametrize("case", CLASS_CASES, ids=lambda c: c[0])
+def test_a_rule_over_classes_mends_its_motivating_input(case):
+    name, form_name, target, raw, output, component = case
+    rule = next(r for r in rewriting.RULES if r.name == name)
+    dtype = float if form_name == "rows" else np.intp
+    target_array, raw_array = np.array(target, dtype), np.array(raw, float)
+    exact = _reference(form_name, target, raw, output, component)
+    results = {}
+    for label, without in (("with", None), ("without", rule)):
+        try:
+            values = _run(_cross_entropy(form_name, without), target_array, raw_array)
+        except (AttributeError, TypeError, ValueError):  # a form the kernels cannot evaluate
+            assert label == "without"
+            results[label] = math.nan
+            continue
+        got = np.asarray(values[output])
+        results[label] = float(got.reshape(-1)[0 if component is None else component])
+    assert _ulps(results["without"], exact) > 1e3 or not math.isfinite(results["without"])
+    assert _ulps(results["with"], exact) <= 4
+
+
+def test_replace_target_column_writes_one_entry_per_sample():
+    i, c = lk.COMPONENT, sympy.Symbol("c", integer=True, nonnegative=True)
+    zb = sympy.IndexedBase("z", shape=(lk.CLASSES,), real=True)
+    rule = next(r for r in rewriting.RULES if r.name == "replace_target_column")
+    before = zb[i] + sympy.KroneckerDelta(i, c) * y
+    after = rule(before)
+    assert after.func.__name__ == "replace_column" and after.args[1] == c
+    assert rule(zb[i] + y) == zb[i] + y  # no delta: a near miss
+    for k_value in range(3):  # the same number per class, at the target class and off it
+        for target in range(3):
+            subs = {i: k_value, c: target}
+            assert sympy.simplify(expand_definitions(after).xreplace(subs).doit()
+                                  - before.xreplace(subs).doit()) == 0  # fmt: skip
+
+
+def test_evaluate_over_classes_leaves_no_logsumexp():
+    zb = sympy.IndexedBase("z", shape=(lk.CLASSES,), real=True)
+    from derivation.functions import log_softmax, logsumexp
+
+    rule = next(r for r in rewriting.RULES if r.name == "evaluate_over_classes")
+    after = rule(logsumexp(zb) + log_softmax(zb, lk.COMPONENT))
+    assert not after.has(logsumexp) and not after.has(log_softmax)
+    assert rule(zb[lk.COMPONENT]) == zb[lk.COMPONENT]
+
+
+def test_rules_are_named_ordered_and_documented():
+    names = [r.name for r in rewriting.RULES]
+    assert len(set(names)) == len(names)
+    stages = [r.stage for r in rewriting.RULES]
+    assert stages == sorted(stages, key=["local", "sum", "final"].index)
+    assert all(r.identity and r.matches and r.writes for r in rewriting.RULES)
+    tested = {c[0].name for c in ELEMENTWISE} | {c[0] for c in CLASS_CASES}
+    tested |= {"replace_target_column", "evaluate_over_classes"}
+    assert tested == set(names)  # every rule has a test of its own here
