@@ -24,3 +24,14 @@ def test_quick_start_is_two_commands():
 def test_ci_runs_the_readme_test_command():
     ci = (ROOT / ".ci" / "run").read_text().splitlines()
     assert quick_start_commands()[1] in ci
+
+
+def test_every_package_of_the_library_is_installed():
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    listed = set(re.findall(r'"([\w.]+)"', re.search(r"packages = \[(.*?)\]", pyproject).group(1)))
+    found = {
+        ".".join(init.parent.relative_to(ROOT).parts)
+        for top in ("likelihoods", "derivation")
+        for init in (ROOT / top).rglob("__init__.py")
+    }
+    assert listed == found
