@@ -95,6 +95,7 @@ def prepare(
             )
         shape = broadcast(names, [a.shape for a in arrays])
         arguments = [a.astype(dtype, copy=False) for a in (target, *outs)]
+        weights = _weight(weight, shape, dtype, check)
         call = Call(
             kernels["elementwise"],
             arguments,
@@ -103,87 +104,105 @@ def prepare(
             shape,
             dtype,
             reduction,
-            _weight(weight, shape, dtype, check),
+            weights,
         )
         if check is not None and check_values:
             call.check = (check, arrays)
         return call
-
-    classes = {a.shape[-1] if a.ndim else None for a, c in zip(outs, over_classes) if c}
-    if None in classes or len(classes) != 1:
-        sizes = ", ".join(f"{n} {a.shape}" for n, a, c in zip(names[1:], outs, over_classes) if c)
-        raise ValueError(f"outputs over classes need one common last axis, got {sizes}")
-    (k,) = classes
-    class_ndim = next(a.ndim for a, c in zip(outs, over_classes) if c)
-    form = target_form(target, class_ndim)
-    if form == "rows" and target.shape[-1] != k:
-        first = next(n for n, c in zip(names[1:], over_classes) if c)
-        raise ValueError(
-            f"{names[0]}: rows of {target.shape[-1]} classes, but {first} has {k} classes "
-            "(last axis)"
-        )
-    batch = [target.shape[:-1] if form == "rows" else target.shape]
-    batch += [a.shape[:-1] if c else a.shape for a, c in zip(outs, over_classes)]
-    batch += [a.shape for a in fixed]
-    shape = broadcast(names, batch)
+    classes = _ClassCall(names, arrays, outs, fixed, over_classes, dtype)
     if check is not None and check_values:
-        check(form, arrays, k)
-    w_class = None
-    if class_weight is not None:
-        w_class = numpy.asarray(class_weight)
-        if w_class.shape != (k,):
-            raise ValueError(
-                f"class_weight: expected one weight per class, shape ({k},), got shape "
-                f"{w_class.shape}"
-            )
-        if check is not None:
-            check("class_weight", [w_class], k)
-        w_class = w_class.astype(dtype, copy=False)
+        check(classes.form, arrays, classes.k)
+    w_class = classes.class_weights(class_weight, check)
     eps = float(label_smoothing)
     if not 0.0 <= eps <= 1.0:
         raise ValueError(f"label_smoothing: expected a number in [0, 1], got {label_smoothing!r}")
-    w = _weight(weight, shape, dtype, check)
-    outs = [
-        numpy.broadcast_to(a.astype(dtype, copy=False), (*shape, k))
-        if c
-        else a.astype(dtype, copy=False)
-        for a, c in zip(outs, over_classes)
-    ]
-    normalizer = None
-    if form == "rows":
-        mass = target.astype(dtype, copy=False)
-        if eps:
-            mass = (1 - eps) * mass + eps / k
-        if w_class is not None:
-            mass = mass * w_class
-        arguments = [mass, *outs]
-    else:
-        index = numpy.broadcast_to(target.astype(numpy.intp, copy=False), shape)
-        picked = w_class[index] if w_class is not None else None
-        if eps:
-            # y_k = a [k = c] + v_k with a = (1 - eps) w_c and v = eps w / K; the mean
-            # divides by the summed weights of the targets' classes, as PyTorch does.
-            form = "index_smoothed"
-            spread = numpy.full(k, eps / k, dtype) if w_class is None else eps / k * w_class
-            head = (1 - eps) * (picked if picked is not None else numpy.ones(shape, dtype))
-            arguments = [index, *outs, head.astype(dtype, copy=False), spread]
-            if picked is not None:
-                normalizer = picked if w is None else picked * w
-        else:
-            arguments = [index, *outs]
-            if picked is not None:
-                w = picked if w is None else picked * w
+    w = _weight(weight, classes.shape, dtype, check)
+    form, arguments, w, normalizer = classes.arguments(target, w_class, eps, w)
     return Call(
         kernels[form],
         arguments,
         keywords,
         [a.shape for a in arrays[1 : 1 + len(outs)]],
-        shape,
+        classes.shape,
         dtype,
         reduction,
         w,
         normalizer,
     )
+
+
+class _ClassCall:
+    """The shapes of a call over K classes: ``k``, the target's ``form`` (rows or class
+    indices) and the samples' ``shape``; and the kernel arguments for it."""
+
+    def __init__(self, names, arrays, outs, fixed, over_classes, dtype) -> None:
+        classes = {a.shape[-1] if a.ndim else None for a, c in zip(outs, over_classes) if c}
+        if None in classes or len(classes) != 1:
+            sizes = ", ".join(
+                f"{n} {a.shape}" for n, a, c in zip(names[1:], outs, over_classes) if c
+            )
+            raise ValueError(f"outputs over classes need one common last axis, got {sizes}")
+        (self.k,) = classes
+        target = arrays[0]
+        class_ndim = next(a.ndim for a, c in zip(outs, over_classes) if c)
+        self.form = target_form(target, class_ndim)
+        if self.form == "rows" and target.shape[-1] != self.k:
+            first = next(n for n, c in zip(names[1:], over_classes) if c)
+            raise ValueError(
+                f"{names[0]}: rows of {target.shape[-1]} classes, but {first} has {self.k} "
+                "classes (last axis)"
+            )
+        batch = [target.shape[:-1] if self.form == "rows" else target.shape]
+        batch += [a.shape[:-1] if c else a.shape for a, c in zip(outs, over_classes)]
+        batch += [a.shape for a in fixed]
+        self.shape = broadcast(names, batch)
+        self.dtype = dtype
+        self.outs = [
+            numpy.broadcast_to(a.astype(dtype, copy=False), (*self.shape, self.k))
+            if c
+            else a.astype(dtype, copy=False)
+            for a, c in zip(outs, over_classes)
+        ]
+
+    def class_weights(self, class_weight, check):
+        """``class_weight`` checked and in the call's dtype, or None."""
+        if class_weight is None:
+            return None
+        w_class = numpy.asarray(class_weight)
+        if w_class.shape != (self.k,):
+            raise ValueError(
+                f"class_weight: expected one weight per class, shape ({self.k},), got shape "
+                f"{w_class.shape}"
+            )
+        if check is not None:
+            check("class_weight", [w_class], self.k)
+        return w_class.astype(self.dtype, copy=False)
+
+    def arguments(self, target, w_class, eps, w):
+        """``(form, arguments, weight, normalizer)``: the kernel's form and arguments, the
+        sample weights (times the target classes' weights for class indices) and what the
+        mean divides by if not the weights."""
+        k, shape, dtype, outs = self.k, self.shape, self.dtype, self.outs
+        if self.form == "rows":
+            mass = target.astype(dtype, copy=False)
+            if eps:
+                mass = (1 - eps) * mass + eps / k
+            if w_class is not None:
+                mass = mass * w_class
+            return "rows", [mass, *outs], w, None
+        index = numpy.broadcast_to(target.astype(numpy.intp, copy=False), shape)
+        picked = w_class[index] if w_class is not None else None
+        if not eps:
+            if picked is not None:
+                w = picked if w is None else picked * w
+            return "index", [index, *outs], w, None
+        # y_k = a [k = c] + v_k with a = (1 - eps) w_c and v = eps w / K; the mean divides by
+        # the summed weights of the targets' classes, as PyTorch does.
+        spread = numpy.full(k, eps / k, dtype) if w_class is None else eps / k * w_class
+        head = (1 - eps) * (picked if picked is not None else numpy.ones(shape, dtype))
+        normalizer = None if picked is None else (picked if w is None else picked * w)
+        arguments = [index, *outs, head.astype(dtype, copy=False), spread]
+        return "index_smoothed", arguments, w, normalizer
 
 
 def _weight(weight, shape, dtype, check):
