@@ -58,8 +58,25 @@ def build_steps(
     y = model.target.name
     log_p = Label(f"log p({y} | {given_text})", rf"\log p({y} \mid {given_latex})")
     minus_log_p = Label(f"-log p({y} | {given_text})", rf"-\log p({y} \mid {given_latex})")
+    return (
+        _noise_model_step(model, r, log_p, given_text),
+        _link_step(model, r),
+        _nll_step(r, minus_log_p),
+        _constants_step(r),
+        _loss_step(r, loss_name, two_classes),
+        Step(
+            "6. Gradient",
+            "Differentiate L with respect to each raw output"
+            + (" (component i of a vector)" if any(_is_vector(o) for o in r.outputs) else "")
+            + ":",
+            tuple((_partial(o), g) for o, g in zip(r.outputs, gradient)),
+        ),
+        _inference_step(model, given_text),
+    )
 
-    support = model.target.support
+
+def _noise_model_step(model: NoiseModel, r: Reduction, log_p: Label, given_text: str) -> Step:
+    y, support = model.target.name, model.target.support
     if support.event:
         where = (
             "a class label among K classes, written as a row on the probability simplex "
@@ -67,16 +84,16 @@ def build_steps(
         )
     else:
         where = f"a value in {support.describe()}"
-    steps = [
-        Step(
-            "1. Noise model",
-            f"{model.name}: the target {y} is {where}. Its "
-            f"log-{'mass' if support.integer or support.event else 'density'} given the "
-            f"parameters {given_text}:",
-            ((log_p, r.log_density),),
-        )
-    ]
+    return Step(
+        "1. Noise model",
+        f"{model.name}: the target {y} is {where}. Its "
+        f"log-{'mass' if support.integer or support.event else 'density'} given the "
+        f"parameters {given_text}:",
+        ((log_p, r.log_density),),
+    )
 
+
+def _link_step(model: NoiseModel, r: Reduction) -> Step:
     said, equations = [], []
     for name, choice in model.choices.items():
         symbol = model.parameter_symbol(name)
@@ -96,22 +113,24 @@ def build_steps(
         else:
             said.append(f"nothing for {name}, fixed at {_text(choice.value)}")
             equations.append((symbol, choice.value))
-    steps.append(Step("2. Link", "The network outputs " + "; ".join(said) + ".", tuple(equations)))
+    return Step("2. Link", "The network outputs " + "; ".join(said) + ".", tuple(equations))
 
+
+def _nll_step(r: Reduction, minus_log_p: Label) -> Step:
     identities = (
         " The target row sums to 1 (sum_k y_k = 1), which is used."
         if r.simplex and r.general_nll != r.nll
         else ""
     )
-    steps.append(
-        Step(
-            "3. Negative log-likelihood",
-            "Substitute the link into the log-density, negate it, and expand the logarithms of "
-            f"products and quotients into sums.{identities}",
-            ((minus_log_p, r.nll),),
-        )
+    return Step(
+        "3. Negative log-likelihood",
+        "Substitute the link into the log-density, negate it, and expand the logarithms of "
+        f"products and quotients into sums.{identities}",
+        ((minus_log_p, r.nll),),
     )
 
+
+def _constants_step(r: Reduction) -> Step:
     dropped, equations = [], []
     if r.constant != 0:
         dropped.append(
@@ -133,8 +152,10 @@ def build_steps(
         )
     else:
         text = "Every term depends on the raw outputs and there is no constant factor: L is -log p."
-    steps.append(Step("4. Drop constants", text, tuple(equations)))
+    return Step("4. Drop constants", text, tuple(equations))
 
+
+def _loss_step(r: Reduction, loss_name: str | None, two_classes) -> Step:
     loss_text = "The per-sample loss"
     loss_text += f" is the {loss_name}" if loss_name else " has no common textbook name"
     loss_text += "; the training loss is its mean over the samples."
@@ -146,29 +167,19 @@ def build_steps(
             f"{two_classes.note}, it reads L2 below{named}."
         )
         loss_equations.append((Label("L2", "L_{K=2}"), two_classes.loss))
-    steps.append(Step("5. Loss", loss_text, tuple(loss_equations)))
+    return Step("5. Loss", loss_text, tuple(loss_equations))
 
-    steps.append(
-        Step(
-            "6. Gradient",
-            "Differentiate L with respect to each raw output"
-            + (" (component i of a vector)" if any(_is_vector(o) for o in r.outputs) else "")
-            + ":",
-            tuple((_partial(o), g) for o, g in zip(r.outputs, gradient)),
-        )
-    )
 
-    prediction = model.point_prediction(**{n: model.parameter_symbol(n) for n in names})
-    steps.append(
-        Step(
-            "7. Inference",
-            f"The point prediction is {POINT_PREDICTIONS.get(model.prediction, model.prediction)}"
-            f" of the predicted distribution. The whole distribution p({y} | {given_text}) is "
-            "there too, for intervals, sampling, or decisions under other costs.",
-            ((Label(f"{y}_hat", rf"\hat{{{y}}}"), prediction),),
-        )
+def _inference_step(model: NoiseModel, given_text: str) -> Step:
+    y = model.target.name
+    prediction = model.point_prediction(**{n: model.parameter_symbol(n) for n in model.choices})
+    return Step(
+        "7. Inference",
+        f"The point prediction is {POINT_PREDICTIONS.get(model.prediction, model.prediction)}"
+        f" of the predicted distribution. The whole distribution p({y} | {given_text}) is "
+        "there too, for intervals, sampling, or decisions under other costs.",
+        ((Label(f"{y}_hat", rf"\hat{{{y}}}"), prediction),),
     )
-    return tuple(steps)
 
 
 def _is_vector(output) -> bool:
