@@ -184,17 +184,20 @@ def kernels_source(
                 ("loss_and_grad", (True, True)),
             )
         ]
-    code, helpers = list(kernels), set()
-    while True:  # the helpers the kernels call, and those these call
+    helpers = helpers_called(kernels) + (["_finish"] if event_args else [])
+    return helpers, "\n\n\n".join(kernels)
+
+
+def helpers_called(code: list[str]) -> list[str]:
+    """The :data:`HELPERS` that ``code`` calls, and those these call, in their order there."""
+    code, helpers = list(code), set()
+    while True:
         called = {h for h in HELPERS if h not in helpers and any(f"{h}(" in c for c in code)}
         if not called:
             break
         helpers |= called
         code += [HELPERS[h] for h in called]
-    helpers = [h for h in HELPERS if h in helpers]
-    if event_args:
-        helpers.append("_finish")
-    return helpers, "\n\n\n".join(kernels)
+    return [h for h in HELPERS if h in helpers]
 
 
 def module_source(

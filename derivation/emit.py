@@ -95,19 +95,23 @@ def python_module(derivation, nll: bool = False) -> str:
         '"""\n\n'
         "from __future__ import annotations\n\n"
     )
-    body = "".join(
-        inspect.getsource(module).split("\nimport numpy\n", 1)[1]
-        for module in (runtime_call, runtime)
-    )
-    body = "\n".join(line for line in body.split("\n") if not line.startswith("from ."))
     parts = [
         header + codegen.HEADER.strip(),
         "# --- runtime: reductions, weights, broadcasting (runtime_call.py, runtime.py) ---"
-        + body.rstrip(),
+        + _runtime_source(),
         *(codegen.HELPERS[h].strip() for h in helpers),
         *kernels,
     ]
     return "\n\n\n".join(parts) + "\n" + api
+
+
+def _runtime_source() -> str:
+    """The numpy-only runtime's source, its two modules after their ``import numpy``."""
+    body = "".join(
+        inspect.getsource(module).split("\nimport numpy\n", 1)[1]
+        for module in (runtime_call, runtime)
+    )
+    return "\n".join(line for line in body.split("\n") if not line.startswith("from .")).rstrip()
 
 
 __all__ = ["python_module"]

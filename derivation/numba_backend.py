@@ -166,6 +166,12 @@ def _loops(kind, args, keyword_args, body, wanted, valid=""):
             "",
             "",
         ]
+    return "\n".join(blocks) + _parallel_loops(kind, args, outs, consts, has_loss)
+
+
+def _parallel_loops(kind: str, args: list[str], outs: str, consts: str, has_loss: bool) -> str:
+    """The two parallel loops over chunks that run the chunk functions of :func:`_loops`."""
+    arrays = ", ".join(args)
     chunks = [
         f"    _n = {args[0]}.shape[0]",
         "    for _c in numba.prange((_n + _CHUNK - 1) // _CHUNK):",
@@ -189,7 +195,7 @@ def _loops(kind, args, keyword_args, body, wanted, valid=""):
         f"        _{kind}_each_chunk({arrays}{outs}, _values[_start:_stop], _w, _start, _stop"
         f"{consts})",
     ]
-    return "\n".join(blocks) + "\n".join(total) + "\n\n\n" + "\n".join(each)
+    return "\n".join(total) + "\n\n\n" + "\n".join(each)
 
 
 def _driver(kind, args, keyword_args, wanted, n_gradients) -> str:
