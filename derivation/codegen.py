@@ -129,7 +129,7 @@ def kernel_source(
     # _softmax_parts makes four (argmax, shift and exp, sum, normalise), an output per class
     # one more.
     passes = 4 * len(printer.parts) + sum(_COMPONENT in o.free_symbols for o in outputs)
-    return "\n".join(lines + body) + f"\n\n\n{name}.passes = {passes}"
+    return "\n".join(lines + body) + f"\n\n\n{name}.traits = {{'passes': {passes}}}"
 
 
 def kernels_source(

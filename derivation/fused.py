@@ -270,8 +270,8 @@ def _kernel_source(name, args, keyword_args, body, results: _Results, pooled, st
     source = "\n".join(header + body + results.tail + [returned])
     strict = tuple(k for k, a in enumerate(args) if a in strict_in)
     return (
-        source + f"\n\n\n{name}.passes = {passes}\n{name}.strict_in = {strict!r}\n"
-        f"{name}.gradients_into = True"
+        source + f"\n\n\n{name}.traits = {{'passes': {passes}, 'strict_in': {strict!r}, "
+        "'gradients_into': True}"
     )
 
 

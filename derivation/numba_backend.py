@@ -86,7 +86,7 @@ def module_source(
         parts.append(_loops(kind, args, keyword_args, body, wanted, valid))
         parts.append(_driver(kind, args, keyword_args, wanted, len(gradient)))
         if checks:
-            parts.append(f"{kind}.checked_in = {tuple(range(len(args)))!r}")
+            parts.append(f"{kind}.traits = {{'checked_in': {tuple(range(len(args)))!r}}}")
     return "\n\n".join(parts) + "\n"
 
 

@@ -43,15 +43,15 @@ class Call:
         inputs runs block by block (see :data:`BLOCK`), checking the values of each block
         just before it computes on them, while they are in the cache.
 
-        When only the summed loss is wanted, a kernel may stand for some checks: its
-        ``strict_in`` lists the arguments whose NaN or inf makes the total NaN or inf, its
-        ``checked_in`` those it checks itself, making the total NaN on a bad value. Those
-        are checked (and a bad value named) only if the total is not finite; of the other
-        arrays in ``strict_in``, only the finite bounds are looked at."""
+        When only the summed loss is wanted, a kernel may stand for some checks (its
+        :data:`TRAITS`): its ``strict_in`` lists the arguments whose NaN or inf makes the
+        total NaN or inf, its ``checked_in`` those it checks itself, making the total NaN on a
+        bad value. Those are checked (and a bad value named) only if the total is not finite;
+        of the other arrays in ``strict_in``, only the finite bounds are looked at."""
         total = self.reduction != "none" and self.weight is None
         scale = self._factor() if kernel != "loss" else None
         f = self.kernels[kernel]
-        strict, checked, passes = _traits(f)
+        strict, checked, passes, _ = _traits(f)
         pending, self.check = self.check, None
         skip = vouched = frozenset()
         if pending is not None and total and kernel != "grad" and self.size:
@@ -126,7 +126,7 @@ class Call:
             scale = numpy.broadcast_to(scale, self.shape).reshape(-1)
         outputs = None
         into = None
-        if kernel != "loss" and getattr(f, "gradients_into", False):
+        if kernel != "loss" and _traits(f)[3]:
             into = [numpy.empty(size, self.dtype) for _ in self.output_shapes]
         first_gradient = 0 if kernel == "grad" else 1
         given = None if pending is None else [a.reshape(-1) if a.ndim else a for a in pending[1]]
@@ -234,15 +234,31 @@ class Call:
             return (w / count).astype(self.dtype, copy=False)
 
 
-def _traits(kernel) -> tuple[frozenset, frozenset, int]:
-    """A kernel's ``strict_in``, ``checked_in`` (as sets) and ``passes``, read once."""
+#: What a generated kernel may say of itself, in one ``traits`` dict (each key optional):
+#: ``passes`` (int), the passes it makes over the samples (kernels of many run block by
+#: block); ``strict_in`` (positions), the arguments whose NaN or inf makes the summed loss NaN
+#: or inf; ``checked_in`` (positions), those it checks itself as it reads them, making the
+#: total NaN on a bad value; ``gradients_into`` (bool), whether it writes its gradients into
+#: the arrays of ``_out``.
+TRAITS = {"passes": 0, "strict_in": (), "checked_in": (), "gradients_into": False}
+
+
+def _traits(kernel) -> tuple[frozenset, frozenset, int, bool]:
+    """A kernel's :data:`TRAITS`: ``strict_in``, ``checked_in`` (as sets), ``passes`` and
+    ``gradients_into``, read once."""
     try:
         return kernel._traits
     except AttributeError:
+        said = getattr(kernel, "traits", {})
+        unknown = set(said) - set(TRAITS)
+        if unknown:
+            raise TypeError(f"kernel {kernel.__name__}: unknown traits {sorted(unknown)}") from None
+        traits = {**TRAITS, **said}
         kernel._traits = (
-            frozenset(getattr(kernel, "strict_in", ())),
-            frozenset(getattr(kernel, "checked_in", ())),
-            getattr(kernel, "passes", 0),
+            frozenset(traits["strict_in"]),
+            frozenset(traits["checked_in"]),
+            traits["passes"],
+            traits["gradients_into"],
         )
         return kernel._traits
 

@@ -252,9 +252,10 @@ def test_a_nonfinite_value_the_loss_is_said_to_carry_makes_every_sample_loss_non
     fn = derive(model).compile()
     kernel = fn._form("elementwise")[1]["loss"]
     domains = _elementwise_arguments(model)
-    assert kernel.strict_in, "a loss that no input can make non-finite"
+    strict_in = kernel.traits["strict_in"]
+    assert strict_in, "a loss that no input can make non-finite"
     kw = {c: 1.5 for c in fn.constants}
-    for position in kernel.strict_in:
+    for position in strict_in:
         grids = [_edges(d) for d in domains]
         grids[position] = [math.nan, math.inf, -math.inf]
         mesh = [a.ravel() for a in np.meshgrid(*grids, indexing="ij")]
