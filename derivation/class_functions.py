@@ -15,7 +15,7 @@ import sympy
 
 from likelihoods.links import COMPONENT, OTHER_INDEX
 
-from .named import Named as _Named
+from .named import NamedBase as _Named
 
 
 class _OverClasses(_Named):

@@ -21,13 +21,19 @@ import sympy
 from sympy.codegen.cfunctions import log1p
 
 from .class_functions import amax, log_softmax, logsumexp, lse_excess, replace_column, softmax
-from .named import Named as _Named
+from .named import NamedBase as _Named
 
 
 class softplus(_Named):
     r"""softplus(x) = log(1 + e^x), evaluated as ``numpy.logaddexp(0, x)``."""
 
     nargs = 1
+    lowerings = {"numpy": "numpy.logaddexp(0, {0})"}
+
+    @staticmethod
+    def primitives(x):
+        # log(1 + e^x) = max(x, 0) + log1p(e^-|x|): the exp shared with expit's lowering
+        return sympy.Max(x, 0) + log1p(sympy.exp(-sympy.Abs(x)))
 
     @classmethod
     def definition(cls, x):
@@ -47,6 +53,15 @@ class expit(_Named):
     r"""The logistic sigmoid, expit(x) = e^x / (1 + e^x) = 1 / (1 + e^{-x})."""
 
     nargs = 1
+    lowerings = {"numpy": "scipy.special.expit({0})"}
+
+    @staticmethod
+    def primitives(x):
+        # exp(min(x, 0)) / (1 + e^-|x|), and exp(min(x, 0)) = max(e^-|x|, H(x)): e^-|x| is
+        # e^x below 0 and at most 1 from 0 on, where H is 1 (NaN stays NaN). One exp, shared.
+        return sympy.Max(sympy.exp(-sympy.Abs(x)), sympy.Heaviside(x, 1)) / (
+            1 + sympy.exp(-sympy.Abs(x))
+        )
 
     @classmethod
     def definition(cls, x):
@@ -68,6 +83,12 @@ class xlogy(_Named):
     r"""x log(y), defined as 0 where x = 0 (even where y = 0): ``scipy.special.xlogy``."""
 
     nargs = 2
+    lowerings = {
+        "numpy": "scipy.special.xlogy({0}, {1})",
+        "numba": "_xlogy({0}, {1})",
+        "numba_vector": "_vector_xlogy({0}, {1})",
+    }
+    ufunc, keeps_nonfinite = "scipy.special.xlogy", (0,)
 
     @classmethod
     def definition(cls, x, y):
@@ -86,6 +107,12 @@ class xlog1py(_Named):
     r"""x log(1 + y), defined as 0 where x = 0: ``scipy.special.xlog1py``."""
 
     nargs = 2
+    lowerings = {
+        "numpy": "scipy.special.xlog1py({0}, {1})",
+        "numba": "_xlog1py({0}, {1})",
+        "numba_vector": "_vector_xlog1py({0}, {1})",
+    }
+    ufunc, keeps_nonfinite = "scipy.special.xlog1py", (0,)
 
     @classmethod
     def definition(cls, x, y):
@@ -104,6 +131,8 @@ class xdivy(_Named):
     r"""x / y, defined as 0 where x = 0 (even where y = 0): the derivative of ``xlogy``."""
 
     nargs = 2
+    lowerings = {"numpy": "_xdivy({0}, {1})", "numba": "_xdivy({0}, {1})"}
+    vectorises = True
 
     @classmethod
     def definition(cls, x, y):
@@ -122,6 +151,8 @@ class gammaln(_Named):
     """
 
     nargs = 1
+    lowerings = {"numpy": "scipy.special.gammaln({0})", "numba": "math.lgamma({0})"}
+    ufunc, keeps_nonfinite = "scipy.special.gammaln", (0,)
 
     @classmethod
     def definition(cls, x):
@@ -138,6 +169,7 @@ class log_i0e(_Named):
     r"""log(I_0(x) e^{-|x|}), the log of ``scipy.special.i0e``: log I_0(x) without overflow."""
 
     nargs = 1
+    lowerings = {"numpy": "_log_i0e({0})"}
 
     @classmethod
     def definition(cls, x):
@@ -158,6 +190,7 @@ class one_minus_i1_over_i0(_Named):
     computing the ratio and subtracting would lose up to log10(2x) digits."""
 
     nargs = 1
+    lowerings = {"numpy": "_one_minus_i1_over_i0({0})"}
 
     @classmethod
     def definition(cls, x):

@@ -32,32 +32,20 @@ UFUNCS = {
     sympy.sign: "numpy.sign",
     sympy.Max: "numpy.maximum",
     sympy.Min: "numpy.minimum",
-    F.xlogy: "scipy.special.xlogy",
-    F.xlog1py: "scipy.special.xlog1py",
-    F.gammaln: "scipy.special.gammaln",
+    **{f: f.ufunc for f in F.NAMED if f.ufunc},
 }
 
 _COMMUTATIVE = {"numpy.add", "numpy.multiply", "numpy.maximum", "numpy.minimum"}
 
 
 def lower_named(expr: sympy.Expr) -> sympy.Expr:
-    """softplus and expit in terms of primitives (see the module docstring)."""
-    expr = expr.replace(
-        lambda e: isinstance(e, F.softplus),
-        lambda e: sympy.Max(e.args[0], 0) + log1p(sympy.exp(-sympy.Abs(e.args[0]))),
-    )
-    expr = expr.replace(
-        lambda e: isinstance(e, F.expit),
-        lambda e: _exp_of_min_zero(e.args[0]) / (1 + sympy.exp(-sympy.Abs(e.args[0]))),
-    )
+    """Every named function that declares ``primitives`` (softplus, expit) written in them."""
+    for f in F.NAMED:
+        if f.primitives is not None:
+            expr = expr.replace(
+                lambda e, f=f: isinstance(e, f), lambda e, f=f: f.primitives(*e.args)
+            )
     return expr
-
-
-def _exp_of_min_zero(x: sympy.Expr) -> sympy.Expr:
-    """exp(min(x, 0)) from exp(-|x|), without an exp of its own: it is exp(-|x|) = e^x below
-    0 and 1 from 0 on, where exp(-|x|) <= 1; so the larger of exp(-|x|) and the step
-    H(x) (0 below 0, 1 from 0 on). NaN stays NaN."""
-    return sympy.Max(sympy.exp(-sympy.Abs(x)), sympy.Heaviside(x, 1))
 
 
 @dataclass(frozen=True)

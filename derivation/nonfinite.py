@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sympy
 
+from . import functions as F
 from .lowering import Lowering, lower_named
 
 #: Operations whose result is NaN or infinite whenever their operands at these positions are,
@@ -32,9 +33,7 @@ NONFINITE_KEEPING = {
     "numpy.sin": (0,),
     "numpy.cos": (0,),
     "numpy.tan": (0,),
-    "scipy.special.xlogy": (0,),
-    "scipy.special.xlog1py": (0,),
-    "scipy.special.gammaln": (0,),
+    **{f.ufunc: f.keeps_nonfinite for f in F.NAMED if f.ufunc},
 }
 
 

@@ -69,17 +69,14 @@ class ScalarPrinter(PythonCodePrinter):
     def _print_sign(self, expr):
         return f"_sign({self._print(expr.args[0])})"
 
-    def _print_xlogy(self, expr):
-        return self._call("xlogy", expr)
-
-    def _print_xlog1py(self, expr):
-        return self._call("xlog1py", expr)
-
-    def _print_xdivy(self, expr):
-        return "_xdivy({}, {})".format(*map(self._print, expr.args))
-
-    def _print_gammaln(self, expr):
-        return f"math.lgamma({self._print(expr.args[0])})"
+    def _print_NamedBase(self, expr):
+        lowerings = type(expr).lowerings
+        template = lowerings.get(
+            "numba_vector" if self._vector else "numba", lowerings.get("numba")
+        )
+        if template is None:
+            return self._print_Function(expr)
+        return template.format(*map(self._print, expr.args))
 
     def _print_UnevaluatedExpr(self, expr):
         return f"({self._print(expr.args[0])})"
@@ -89,33 +86,21 @@ class ScalarPrinter(PythonCodePrinter):
             f"the numba backend has no scalar version of {expr.func}; use the NumPy path"
         )
 
-    _print_log_i0e = _print_one_minus_i1_over_i0 = _print_Function
 
+#: Named functions with a scalar version (the others are refused).
+_NAMED = tuple(f for f in F.NAMED if "numba" in f.lowerings)
 
 #: Functions a chunk's loop can compute without a call, so that LLVM vectorises it.
 VECTORISABLE = {
-    *(sympy.exp, sympy.log, log1p, F.xlogy, F.xlog1py),  # the backend's own
-    *(sympy.Abs, sympy.Max, sympy.Min, sympy.sign, sympy.Heaviside, F.xdivy),
+    *(sympy.exp, sympy.log, log1p),  # the backend's own
+    *(sympy.Abs, sympy.Max, sympy.Min, sympy.sign, sympy.Heaviside),
+    *(f for f in _NAMED if "numba_vector" in f.lowerings or f.vectorises),
 }
 
 SUPPORTED = (
-    sympy.exp,
-    sympy.log,
-    log1p,
-    expm1,
-    sympy.Abs,
-    sympy.sin,
-    sympy.cos,
-    sympy.tan,
-    sympy.sign,
-    sympy.Max,
-    sympy.Min,
-    sympy.Heaviside,
-    F.xlogy,
-    F.xlog1py,
-    F.xdivy,
-    F.gammaln,
+    *(sympy.exp, sympy.log, log1p, expm1, sympy.Abs, sympy.sin, sympy.cos, sympy.tan),
+    *(sympy.sign, sympy.Max, sympy.Min, sympy.Heaviside),
+    *_NAMED,
 )
-
 
 __all__ = ["ScalarPrinter", "SUPPORTED", "VECTORISABLE"]
