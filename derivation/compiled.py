@@ -239,7 +239,7 @@ class _Lazy:
 
 
 class _Checker:
-    """The ``check`` hook of :func:`derivation.runtime.prepare`: domains, NaN and inf."""
+    """The check hook (the protocol in :mod:`derivation.runtime`): domains, NaN and inf."""
 
     def __init__(self, specs: tuple[Argument, ...]) -> None:
         self._specs = specs

@@ -6,6 +6,16 @@ so the source of both is copied into the standalone modules that
 :meth:`derivation.Derivation.to_python` writes. Checking values against their domains is
 not done here (see :mod:`derivation.validation`); ``prepare`` calls a ``check`` hook for that.
 
+The check hook, the one protocol between this module and :mod:`derivation.validation`:
+``check(what, arrays, classes, block=None, skip=(), vouched=())`` raises a ``ValueError``
+naming an invalid value. ``what`` is ``"weight"`` or ``"class_weight"`` (checked always),
+or the target's form (``"elementwise"``, ``"rows"``, ``"index"``: the target and outputs,
+``arrays`` as given, ``classes`` the K of a target over classes); an elementwise call's
+values are checked when its kernel runs, block by block if it runs so (``block`` is then
+``(start, shape)``), leaving out the arrays at the positions in ``skip`` and looking at only
+the finite bounds of those in ``vouched`` (see :meth:`Call.run`). ``check.unbounded``, if
+there, lists the positions of arrays whose only invalid values are NaN and inf.
+
 Conventions follow PyTorch: ``"mean"`` averages the per-sample losses, ``"sum"`` adds them,
 ``"none"`` returns them; a ``weight`` gives ``sum(w l) / sum(w)`` for the mean. Gradients are
 those of the reduced loss, one per raw output, summed over the axes it was broadcast along.
@@ -71,14 +81,8 @@ def prepare(
 
     ``kernels`` maps a target form to its ``loss``/``grad``/``loss_and_grad`` kernels;
     ``names`` are the target's, the outputs' and the constants' names (for messages);
-    ``over_classes`` flags the outputs that have a last axis over classes. ``check(what,
-    arrays, classes, block=None, skip=(), vouched=())`` raises on invalid values: on weights
-    (``what`` is ``"weight"`` or ``"class_weight"``) always, on the target and outputs
-    (``what`` is their form) if ``check_values``, leaving out the arrays at the positions in
-    ``skip``, and looking at only the finite bounds of those in ``vouched``. An
-    elementwise kernel's values are checked when it runs, block by block as it goes if it
-    runs so (see :meth:`Call.run`). ``check.unbounded``, if there, lists the positions of
-    arrays whose only invalid values are NaN and inf.
+    ``over_classes`` flags the outputs that have a last axis over classes; ``check`` is the
+    check hook of the module docstring, called on the values if ``check_values``.
     """
     if reduction not in REDUCTIONS:
         raise ValueError(f"reduction: expected one of {REDUCTIONS}, got {reduction!r}")
@@ -94,17 +98,15 @@ def prepare(
                 "is one number per sample"
             )
         shape = broadcast(names, [a.shape for a in arrays])
-        arguments = [a.astype(dtype, copy=False) for a in (target, *outs)]
-        weights = _weight(weight, shape, dtype, check)
         call = Call(
             kernels["elementwise"],
-            arguments,
+            [a.astype(dtype, copy=False) for a in (target, *outs)],
             keywords,
             [a.shape for a in outs],
             shape,
             dtype,
             reduction,
-            weights,
+            _weight(weight, shape, dtype, check),
         )
         if check is not None and check_values:
             call.check = (check, arrays)
@@ -112,23 +114,10 @@ def prepare(
     classes = _ClassCall(names, arrays, outs, fixed, over_classes, dtype)
     if check is not None and check_values:
         check(classes.form, arrays, classes.k)
-    w_class = classes.class_weights(class_weight, check)
     eps = float(label_smoothing)
     if not 0.0 <= eps <= 1.0:
         raise ValueError(f"label_smoothing: expected a number in [0, 1], got {label_smoothing!r}")
-    w = _weight(weight, classes.shape, dtype, check)
-    form, arguments, w, normalizer = classes.arguments(target, w_class, eps, w)
-    return Call(
-        kernels[form],
-        arguments,
-        keywords,
-        [a.shape for a in arrays[1 : 1 + len(outs)]],
-        classes.shape,
-        dtype,
-        reduction,
-        w,
-        normalizer,
-    )
+    return classes.call(kernels, keywords, reduction, weight, class_weight, eps, check)
 
 
 class _ClassCall:
@@ -143,7 +132,8 @@ class _ClassCall:
             )
             raise ValueError(f"outputs over classes need one common last axis, got {sizes}")
         (self.k,) = classes
-        target = arrays[0]
+        self.target = target = arrays[0]
+        self.given_outs = outs
         class_ndim = next(a.ndim for a, c in zip(outs, over_classes) if c)
         self.form = target_form(target, class_ndim)
         if self.form == "rows" and target.shape[-1] != self.k:
@@ -163,6 +153,24 @@ class _ClassCall:
             else a.astype(dtype, copy=False)
             for a, c in zip(outs, over_classes)
         ]
+
+    def call(self, kernels, keywords, reduction, weight, class_weight, eps, check) -> Call:
+        """The :class:`Call` of the kernel for the target's form."""
+        w_class = self.class_weights(class_weight, check)
+        w = _weight(weight, self.shape, self.dtype, check)
+        form, arguments, w, normalizer = self.arguments(self.target, w_class, eps, w)
+        output_shapes = [a.shape for a in self.given_outs]
+        return Call(
+            kernels[form],
+            arguments,
+            keywords,
+            output_shapes,
+            self.shape,
+            self.dtype,
+            reduction,
+            w,
+            normalizer,
+        )
 
     def class_weights(self, class_weight, check):
         """``class_weight`` checked and in the call's dtype, or None."""
