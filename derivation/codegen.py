@@ -30,6 +30,8 @@ def loss_and_grad(y, x, *, _shape, _dtype, _scale, _total, _out=None):
 
 from __future__ import annotations
 
+import functools
+import pathlib
 import re
 
 import sympy
@@ -38,7 +40,6 @@ from likelihoods.links import COMPONENT as _COMPONENT
 
 from .fused import fused_kernel
 from .kernel_printer import KernelPrinter
-from .numpy_helpers import HELPERS
 
 HEADER = """\
 import threading
@@ -142,7 +143,7 @@ def kernels_source(
     prefix: str = "",
 ) -> tuple[list[str], str]:
     """The ``loss``, ``grad`` and ``loss_and_grad`` kernels (named with ``prefix``), and the
-    names of the :data:`HELPERS` they call.
+    names of the helpers they call (see :func:`helper_units`).
 
     Common subexpressions are eliminated once, over the loss and the gradient together; the
     loss-only and gradient-only kernels keep just the temporaries they need, so all three
@@ -188,8 +189,22 @@ def kernels_source(
     return helpers, "\n\n\n".join(kernels)
 
 
+@functools.cache
+def helper_units() -> dict[str, str]:
+    """Helper name -> the source of its unit in :mod:`derivation.numpy_helpers` (the group of
+    definitions after its ``# --- name`` marker), read as text: importing the module would
+    import scipy.special, which waits for the first compiled loss."""
+    source = pathlib.Path(__file__).with_name("numpy_helpers.py").read_text()
+    units = {}
+    for chunk in source.split("\n# --- ")[1:]:
+        name, _, code = chunk.partition("\n")
+        units[name] = code.strip()
+    return units
+
+
 def helpers_called(code: list[str]) -> list[str]:
-    """The :data:`HELPERS` that ``code`` calls, and those these call, in their order there."""
+    """The helpers that ``code`` calls, and those these call, in their order there."""
+    HELPERS = helper_units()
     code, helpers = list(code), set()
     while True:
         called = {h for h in HELPERS if h not in helpers and any(f"{h}(" in c for c in code)}
@@ -214,7 +229,8 @@ def module_source(
     helpers, kernels = kernels_source(
         args, keyword_args, loss, gradient, event_args, class_index_target
     )
-    parts = [header + HEADER.strip(), *(HELPERS[h].strip() for h in helpers), kernels]
+    units = helper_units()
+    parts = [header + HEADER.strip(), *(units[h].strip() for h in helpers), kernels]
     return "\n\n\n".join(parts) + "\n"
 
 
@@ -237,5 +253,5 @@ __all__ = [
     "module_source",
     "load",
     "HEADER",
-    "HELPERS",
+    "helper_units",
 ]

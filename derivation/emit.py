@@ -99,7 +99,7 @@ def python_module(derivation, nll: bool = False) -> str:
         header + codegen.HEADER.strip(),
         "# --- runtime: reductions, weights, broadcasting (runtime_call.py, runtime.py) ---"
         + _runtime_source(),
-        *(codegen.HELPERS[h].strip() for h in helpers),
+        *(codegen.helper_units()[h].strip() for h in helpers),
         *kernels,
     ]
     return "\n\n\n".join(parts) + "\n" + api

@@ -1,8 +1,8 @@
 """Helpers that generated NumPy modules call, by name (each starts with an underscore).
 
 A generated module holds the source of the helpers its kernels use, taken from here by
-:func:`helper_source`, so that it needs numpy, scipy.special and threading only (see
-:mod:`derivation.emit`); here they are ordinary, linted and tested code. A helper's unit
+:func:`derivation.codegen.helper_units`, so that it needs numpy, scipy.special and threading
+only (see :mod:`derivation.emit`); here they are ordinary, linted and tested code. A helper's unit
 is the group of definitions between two ``# --- name`` markers: the helper and what it
 needs.
 """
@@ -230,26 +230,3 @@ def _replace_column(values, index, column):
     else:
         numpy.put_along_axis(values, index[..., None], column[..., None], axis=-1)
     return values
-
-
-def _units() -> dict[str, str]:
-    """Helper name -> the source of its unit (see the module docstring)."""
-    import inspect
-    import sys
-
-    source = inspect.getsource(sys.modules[__name__])
-    body = source.split("\n# --- ", 1)[1].split("\n\ndef _units()", 1)[0]
-    units = {}
-    for chunk in ("# --- " + body).split("\n# --- "):
-        name, _, code = chunk.removeprefix("# --- ").partition("\n")
-        units[name] = code.strip()
-    return units
-
-
-#: Helper name -> its source, for generated modules.
-HELPERS: dict[str, str] = _units()
-
-
-def helper_source(name: str) -> str:
-    """The source of helper ``name`` as a generated module holds it."""
-    return HELPERS[name]

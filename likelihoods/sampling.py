@@ -17,10 +17,12 @@ read from its bounds and kind alone (never from a family's or a domain's name).
 from __future__ import annotations
 
 import math
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from .constraints import Domain
+
+if TYPE_CHECKING:
+    import numpy as np
 
 #: The number of classes of vectors over classes.
 CLASSES = 5
@@ -29,6 +31,8 @@ CLASSES = 5
 def inside(domain: Domain, rng: np.random.Generator, shape, label: bool = False) -> np.ndarray:
     """Random values well inside ``domain``; on the simplex one-hot rows if ``label`` (a
     class label), Dirichlet rows with entries well inside (0, 1) otherwise."""
+    import numpy as np  # here: declaring families needs no numpy
+
     if domain.event:
         if label:
             return np.eye(CLASSES)[rng.integers(0, CLASSES, size=shape)]
@@ -49,6 +53,8 @@ def inside(domain: Domain, rng: np.random.Generator, shape, label: bool = False)
 
 def edges(domain: Domain) -> list[float]:
     """Each finite end of ``domain`` (if it belongs to it) and the nearest number inside."""
+    import numpy as np
+
     out: list[float] = []
     for end, is_open, inward in (
         (domain.lower, domain.lower_open, math.inf),
@@ -72,7 +78,7 @@ def extremes(domain: Domain, largest: float | None = None) -> list[float]:
         low = domain.lower if not math.isinf(domain.lower) else -1e6
         if math.isinf(domain.upper):
             return [low, low + 1, low + 2, low + 10, low + 1e3, low + 1e6]
-        return [float(v) for v in np.arange(low, domain.upper + 1)]
+        return [float(v) for v in range(int(low), int(domain.upper) + 1)]
     if domain.period is not None:
         return [domain.lower, -1.0, 0.0, 1e-8, domain.upper]
     if math.isinf(domain.lower) and math.isinf(domain.upper):
