@@ -28,11 +28,12 @@ from .numba_printer import SUPPORTED, VECTORISABLE, ScalarPrinter
 CHUNK = 2048
 
 
-def numba_scalars_names() -> list[str]:
-    """What generated modules import from :mod:`derivation.numba_scalars`."""
-    import derivation.numba_scalars as scalars
+def numba_scalars_source() -> str:
+    """The source of :mod:`derivation.numba_scalars` after its docstring, which each generated
+    module holds (the helpers compiled in the kernel's own module, as numba sees them)."""
+    import pathlib
 
-    return sorted(n for n in vars(scalars) if n.startswith("_") and not n.startswith("__"))
+    return pathlib.Path(__file__).with_name("numba_scalars.py").read_text().split('"""', 2)[2]
 
 
 def module_source(
@@ -71,9 +72,8 @@ def module_source(
     free = set().union(*(e.free_symbols for e in exprs))
     substitution = {s: sympy.Symbol(f"_v_{s.name}") for s in free if s.name in wanted_names}
     parts = [
-        "import math\n\nimport numba\nimport numpy\n\n"
-        f"from derivation.numba_scalars import {', '.join(numba_scalars_names())}\n\n"
-        f"_CHUNK = {CHUNK}\n\n"
+        "import math\n\nimport llvmlite.ir\nimport numba\nimport numba.extending\nimport numpy\n"
+        f"_CHUNK = {CHUNK}\n\n" + numba_scalars_source()
     ]
     for kind, wanted in (
         ("loss", [0]),
