@@ -1,6 +1,7 @@
 """Scalar versions of the named functions for the numba backend (see
-:mod:`derivation.numba_backend`), and the reassociable addition its loops sum with. Generated
-modules import them from here; numba compiles them along with each kernel.
+:mod:`derivation.numba_backend`), and the reassociable addition its loops sum with. Each
+generated module holds this source after the docstring (see
+``numba_backend.numba_scalars_source``); numba compiles it along with each kernel.
 
 Written here rather than taken from numba because numba's ``math.exp`` and ``math.log`` are
 calls into libm, which LLVM cannot vectorise (pip's llvmlite has no SVML).
