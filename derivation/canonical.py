@@ -37,8 +37,10 @@ import sympy
 from likelihoods import NoiseModel
 from likelihoods.links import CLASS_INDEX
 
+from .declared import check_log_density
 from .events import apply_simplex_identities, factor_out_of_sums, name_logsumexp
 from .functions import softplus
+from .piecewise import split_piecewise
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,7 @@ def reduce_model(model: NoiseModel) -> Reduction:
     y = model.target_symbol()
     outputs = tuple(model.raw_symbol(name) for name in model.predicted)
     symbols = {name: model.parameter_symbol(name) for name in model.choices}
-    declared = model.log_density(y, **symbols)
+    declared = check_log_density(model, model.log_density(y, **symbols))
     values, scalars, vectors = {}, {}, {}
     for name, choice in model.choices.items():
         if choice.predicted and choice.parameter.domain.event:
@@ -102,7 +104,7 @@ def reduce_model(model: NoiseModel) -> Reduction:
     )
     # Terms are grouped by the functions of the outputs they multiply, so that the NLL holds
     # (y - 1) log(1 - p) rather than y log(1 - p) - log(1 - p), inf - inf at p = y = 1.
-    general = _collect_output_functions(expand_nll(raw_nll), outputs)
+    general = _collect_output_functions(split_piecewise(expand_nll(raw_nll), outputs, y), outputs)
     nll = apply_simplex_identities(general, list(simplex))
     loss, scale, constant = split_constants(nll, outputs, y)
     general_loss = split_constants(general, outputs, y)[0] if simplex else loss
@@ -122,11 +124,26 @@ def expand_nll(expr: sympy.Expr) -> sympy.Expr:
     """
     expr = expr.replace(lambda e: isinstance(e, sympy.log), _simpler_log)
     expr = sympy.expand_log(expr, force=True)
-    expr = sympy.expand(
-        expr, deep=True, mul=True, multinomial=False, power_exp=False, power_base=False, log=False
-    )
+    expr = expand_products(expr, deep=True)
     expr = name_logsumexp(factor_out_of_sums(expr))
     return name_softplus(expr)
+
+
+def expand_products(expr: sympy.Expr, deep: bool = False) -> sympy.Expr:
+    """Products distributed over sums (never powers of sums: (y - mu)**2 stays), outside the
+    branches of a Piecewise: a branch keeps its products as declared, so that a residual
+    times a scale, tau*(y - mu), is not turned into tau*y - tau*mu, which cancels."""
+    pieces = {p: sympy.Dummy() for p in expr.atoms(sympy.Piecewise)}
+    expr = sympy.expand(
+        expr.xreplace(pieces),
+        deep=deep,
+        mul=True,
+        multinomial=False,
+        power_exp=False,
+        power_base=False,
+        log=False,
+    )
+    return expr.xreplace({d: p for p, d in pieces.items()})
 
 
 def _simpler_log(log: sympy.log) -> sympy.Expr:
@@ -161,9 +178,7 @@ def split_constants(
         scale, loss = factor, rest
     else:
         scale, loss = sympy.Integer(1), sympy.Add(*kept)
-    loss = sympy.expand(
-        loss, deep=False, mul=True, multinomial=False, power_exp=False, power_base=False, log=False
-    )
+    loss = expand_products(loss)
     return _collect_output_functions(loss, outputs), scale, constant
 
 

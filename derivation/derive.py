@@ -31,6 +31,7 @@ from likelihoods.textbook import NamedLoss
 
 from .canonical import Reduction, expand_nll, reduce_model
 from .compiled import Argument, CompiledLoss
+from .declared import check_loss
 from .emit import python_module
 from .events import derivative, two_classes
 from .forms import build, printable, target_forms
@@ -64,6 +65,7 @@ class Derivation:
         self.gradient: tuple[sympy.Expr, ...] = tuple(
             derivative(reduction.loss, o) for o in reduction.outputs
         )
+        check_loss(model, reduction.loss, reduction.outputs, self.gradient)
         self._compiled: dict[tuple[bool, str], CompiledLoss] = {}
         self._lock = threading.Lock()
         self._steps: tuple[Step, ...] | None = None

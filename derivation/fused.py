@@ -54,6 +54,8 @@ def fused_kernel(
         results, factors = results[:1], []
     ops = _prune(lowering.ops, results)
     deferred = _deferred_product(ops, results[0], lowering.is_array) if want_loss else None
+    if deferred in results[1:]:  # a gradient that is the loss (up to its factor) is stored
+        deferred = None
     last_use = _last_uses(ops, results, deferred)
     buffers = _assign_buffers(ops, lowering.names, last_use, deferred)
     out = _Results(buffers.names, lowering.is_array, buffers.owned)

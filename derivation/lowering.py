@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import sympy
 from sympy.codegen.cfunctions import expm1, log1p
+from sympy.core.relational import Relational
+from sympy.logic.boolalg import BooleanAtom, BooleanFunction
 
 from . import functions as F
 
@@ -33,6 +35,19 @@ UFUNCS = {
     sympy.Max: "numpy.maximum",
     sympy.Min: "numpy.minimum",
     **{f: f.ufunc for f in F.NAMED if f.ufunc},
+}
+
+#: Relations and boolean connectives -> the numpy ufuncs that compute them elementwise.
+_CONDITIONS = {
+    sympy.Eq: "numpy.equal",
+    sympy.Ne: "numpy.not_equal",
+    sympy.Lt: "numpy.less",
+    sympy.Le: "numpy.less_equal",
+    sympy.Gt: "numpy.greater",
+    sympy.Ge: "numpy.greater_equal",
+    sympy.And: "numpy.logical_and",
+    sympy.Or: "numpy.logical_or",
+    sympy.Not: "numpy.logical_not",
 }
 
 _COMMUTATIVE = {"numpy.add", "numpy.multiply", "numpy.maximum", "numpy.minimum"}
@@ -113,8 +128,13 @@ class Lowering:
 
     def value(self, expr: sympy.Expr) -> int:
         expr, flipped = self._oriented(expr)
-        if flipped:  # the second of two values up to a sign is a negation, not a recomputation
-            return self.apply("numpy.negative", [self.value(expr)])
+        index = self._oriented_value(expr)
+        # the second of two values up to a sign is a negation, not a recomputation
+        return self.apply("numpy.negative", [index]) if flipped else index
+
+    def _oriented_value(self, expr: sympy.Expr) -> int:
+        """The value of an expression already oriented (never re-oriented: flipping the sign
+        of a product of sums again may give back the original one)."""
         if expr not in self.memo:
             negated = -expr if expr.is_Add else None
             if negated is not None and negated in self.memo and self.is_array[self.memo[negated]]:
@@ -141,6 +161,10 @@ class Lowering:
             # H(x) with H(0) = 1 is x >= 0, written as a float (numpy.heaviside has no fast
             # loop: it costs several times an exp)
             return self.apply("numpy.greater_equal", [self.value(expr.args[0]), self.scalar("0")])
+        if isinstance(expr, sympy.Piecewise):
+            return self._piecewise(expr.args)
+        if _is_condition(expr):
+            return self._condition(expr)
         function = UFUNCS.get(type(expr))
         if function is not None and len(expr.args) <= 2:
             return self.apply(function, [self.value(a) for a in expr.args])
@@ -161,6 +185,36 @@ class Lowering:
         if not any(self.is_array[i] for i in operands):
             return self.scalar("(" + code.format(*(self.names[i] for i in operands)) + ")")
         return self._new(Op(code, tuple(operands), False), None, True)
+
+    def _piecewise(self, pieces: tuple) -> int:
+        """``numpy.where`` on the lowered branches, the first true condition winning (each
+        branch is computed everywhere; the others' values where it is not taken are
+        discarded)."""
+        (value, condition), rest = pieces[0], pieces[1:]
+        if condition == sympy.true or not rest:
+            return self.value(value)
+        operands = [self._condition(condition), self.value(value), self._piecewise(rest)]
+        if not any(self.is_array[i] for i in operands):
+            names = [self.names[i] for i in operands]
+            return self.scalar("numpy.where({}, {}, {})".format(*names))
+        return self._new(Op("numpy.where({0}, {1}, {2})", tuple(operands), False), None, True)
+
+    def _condition(self, condition) -> int:
+        """A relational or a boolean combination of them as a boolean array."""
+        if condition in (sympy.true, sympy.false):
+            return self.scalar(str(bool(condition)))
+        function = _CONDITIONS.get(type(condition))
+        if function is None:
+            raise ValueError(f"cannot lower the condition {condition}")
+        operands = [
+            self._condition(a) if _is_condition(a) else self.value(a) for a in condition.args
+        ]
+        acc = self.apply(function, operands[:2]) if len(operands) > 1 else None
+        if acc is None:
+            return self.apply(function, operands)
+        for i in operands[2:]:
+            acc = self.apply(function, [acc, i])
+        return acc
 
     def _add(self, expr: sympy.Add) -> int:
         plus, minus = [], []
@@ -239,6 +293,10 @@ class Lowering:
         if exponent == -1:
             return self.apply("numpy.divide", [self.scalar("1.0"), self.value(base)])
         return self.apply("numpy.power", [self.value(base), self.value(exponent)])
+
+
+def _is_condition(expr) -> bool:
+    return isinstance(expr, (Relational, BooleanFunction, BooleanAtom))
 
 
 def negative_term(term: sympy.Expr) -> bool:

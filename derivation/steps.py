@@ -14,6 +14,7 @@ import sympy
 from sympy.printing.str import StrPrinter
 
 from likelihoods import NoiseModel
+from likelihoods.declaration import PREDICTIONS
 from likelihoods.links import CLASS_INDEX, COMPONENT
 
 from .canonical import Reduction
@@ -35,13 +36,6 @@ class Step:
     title: str
     text: str
     equations: tuple[tuple[Label | sympy.Basic, sympy.Basic], ...] = ()
-
-
-POINT_PREDICTIONS = {
-    "mean": "the mean",
-    "median": "the median",
-    "mode": "the mode (the most probable value)",
-}
 
 
 def build_steps(
@@ -175,7 +169,7 @@ def _inference_step(model: NoiseModel, given_text: str) -> Step:
     prediction = model.point_prediction(**{n: model.parameter_symbol(n) for n in model.choices})
     return Step(
         "7. Inference",
-        f"The point prediction is {POINT_PREDICTIONS.get(model.prediction, model.prediction)}"
+        f"The point prediction is {PREDICTIONS[model.prediction]}"
         f" of the predicted distribution. The whole distribution p({y} | {given_text}) is "
         "there too, for intervals, sampling, or decisions under other costs.",
         ((Label(f"{y}_hat", rf"\hat{{{y}}}"), prediction),),

@@ -65,9 +65,11 @@ class NoiseModel:
     target: ClassVar[Target] = Target()
     parameters: ClassVar[tuple[Parameter, ...]] = ()
     prediction: ClassVar[str] = "mode"
-    #: The ``scipy.stats`` distribution the family is, if there is one: its name and a
-    #: function from the parameter values to its keyword arguments. The tests compare with it.
-    scipy_reference: ClassVar[tuple[str, Callable[..., dict]] | None] = None
+    #: The ``scipy.stats`` distribution the family is: its name and a function from the
+    #: parameter values to its keyword arguments; for a family scipy does not have, a
+    #: function ``(y, **params) -> log p`` written with numpy and scipy. The tests compare
+    #: with it.
+    scipy_reference: ClassVar[tuple[str, Callable[..., dict]] | Callable | None] = None
 
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)

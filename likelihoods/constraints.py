@@ -47,6 +47,11 @@ class Domain:
         right = ")" if self.upper_open or math.isinf(self.upper) else "]"
         text = f"{left}{_fmt(self.lower)}, {_fmt(self.upper)}{right}"
         if self.integer:
+            if math.isinf(self.lower):
+                if math.isinf(self.upper):
+                    return "{..., -1, 0, 1, ...}"
+                last = math.ceil(self.upper) - (1 if self.upper_open else 0)
+                return f"{{..., {last - 2}, {last - 1}, {last}}}"
             first = math.floor(self.lower) + (1 if self.lower_open else 0)
             if math.isinf(self.upper):
                 return f"{{{first}, {first + 1}, {first + 2}, ...}}"
@@ -81,6 +86,8 @@ real = Domain("real")
 positive = Domain("positive", lower=0.0)
 nonnegative = Domain("nonnegative", lower=0.0, lower_open=False)
 unit_interval = Domain("unit_interval", lower=0.0, upper=1.0, lower_open=False, upper_open=False)
+#: Proportions strictly between 0 and 1 (the support of a beta distribution).
+open_unit_interval = Domain("open_unit_interval", lower=0.0, upper=1.0)
 binary = Domain("binary", lower=0.0, upper=1.0, lower_open=False, upper_open=False, integer=True)
 nonnegative_integer = Domain("nonnegative_integer", lower=0.0, lower_open=False, integer=True)
 # Angles: both ends closed so that float(-pi) and float(pi) are accepted alike.
@@ -102,6 +109,7 @@ __all__ = [
     "positive",
     "nonnegative",
     "unit_interval",
+    "open_unit_interval",
     "binary",
     "nonnegative_integer",
     "circular",

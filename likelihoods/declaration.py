@@ -14,12 +14,21 @@ ValueError: Parameter name: expected a Python identifier, got '2x'
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 
 import sympy
 
 from .constraints import Domain, real
 from .links import Link
+
+#: The point predictions a family may declare, and how a derivation words them.
+PREDICTIONS = {
+    "mean": "the mean",
+    "median": "the median",
+    "mode": "the mode (the most probable value)",
+    "quantile": "the quantile at the model's level",
+}
 
 #: Keyword value that fixes a parameter to its own (symbolic) value.
 FIXED = "fixed"
@@ -99,7 +108,25 @@ def domain_assumptions(domain: Domain) -> dict[str, bool]:
 
 
 def check_declaration(cls: type) -> None:
-    """Refuse a family whose parameters, raw outputs and target do not have distinct names."""
+    """Refuse a family whose parameters, raw outputs and target do not have distinct names,
+    whose ``log_density`` and ``point_prediction`` do not take the declared parameters by
+    name, or whose ``prediction`` is not one of :data:`PREDICTIONS`."""
+    if not isinstance(cls.target, Target):
+        raise TypeError(f"{cls.__name__}.target: expected a Target, got {cls.target!r}")
+    for p in cls.parameters:
+        if not isinstance(p, Parameter):
+            raise TypeError(f"{cls.__name__}.parameters: expected Parameter entries, got {p!r}")
+    if cls.prediction not in PREDICTIONS:
+        raise ValueError(
+            f"{cls.__name__}.prediction: expected one of {', '.join(PREDICTIONS)}, "
+            f"got {cls.prediction!r}"
+        )
+    _check_names(cls)
+    for method in ("log_density", "point_prediction"):
+        _check_signature(cls, method)
+
+
+def _check_names(cls: type) -> None:
     names = [cls.target.name]
     for p in cls.parameters:
         names.append(p.name)
@@ -113,7 +140,31 @@ def check_declaration(cls: type) -> None:
         )
 
 
+def _check_signature(cls: type, method: str) -> None:
+    """``method(self, y, **params)`` must accept every declared parameter by name, and no
+    other required argument."""
+    function = getattr(cls, method)
+    if getattr(function, "__qualname__", "").startswith("NoiseModel."):
+        return  # not declared (yet): refused when it is called
+    arguments = list(inspect.signature(function).parameters.values())[1:]
+    if method == "log_density":
+        arguments = arguments[1:]  # the target, under any name
+    if any(a.kind is a.VAR_KEYWORD for a in arguments):
+        return
+    declared = [p.name for p in cls.parameters]
+    taken = [a.name for a in arguments if a.kind in (a.POSITIONAL_OR_KEYWORD, a.KEYWORD_ONLY)]
+    missing = [n for n in declared if n not in taken]
+    extra = [a.name for a in arguments if a.name not in declared and a.default is a.empty]
+    if missing or extra:
+        what = f"takes no {missing[0]!r}" if missing else f"asks for {extra[0]!r}"
+        raise TypeError(
+            f"{cls.__name__}.{method} {what}; it must take the target and the declared "
+            f"parameters by name: {', '.join(declared)}"
+        )
+
+
 __all__ = [
+    "PREDICTIONS",
     "FIXED",
     "Target",
     "Parameter",

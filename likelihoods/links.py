@@ -22,7 +22,15 @@ from dataclasses import dataclass
 
 import sympy
 
-from .constraints import Domain, nonnegative, positive, real, simplex, unit_interval
+from .constraints import (
+    Domain,
+    nonnegative,
+    open_unit_interval,
+    positive,
+    real,
+    simplex,
+    unit_interval,
+)
 
 
 @dataclass(frozen=True)
@@ -111,6 +119,7 @@ DEFAULT_LINK: dict[str, str] = {
     positive.name: "log",
     nonnegative.name: "log",
     unit_interval.name: "logit",
+    open_unit_interval.name: "logit",
     simplex.name: "softmax",
 }
 

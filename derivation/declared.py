@@ -1,0 +1,103 @@
+"""What a declared log-density must be before the engine works on it, and what its derived
+loss must be: each refusal names the model and what is wrong with its declaration, where the
+model is derived, rather than failing later inside the engine or the generated code.
+
+>>> import sympy
+>>> from likelihoods import NoiseModel, Parameter, Target, constraints
+>>> class Linear(NoiseModel):
+...     target = Target("y", constraints.real)
+...     parameters = (Parameter("mu", constraints.real, default="identity"),)
+...     def log_density(self, y, mu):
+...         return mu * y
+>>> from derivation import derive
+>>> derive(Linear())
+Traceback (most recent call last):
+...
+ValueError: Linear: the loss -mu*y is unbounded below in mu (a polynomial of odd degree in it, which ranges over the real line), so no fit exists; is log_density a normalised log-density?
+"""
+
+from __future__ import annotations
+
+import sympy
+from sympy.core.function import AppliedUndef
+
+from likelihoods import NoiseModel
+
+#: Values a log-density may not hold anywhere: they make every loss NaN or infinite.
+_NOT_FINITE = (sympy.nan, sympy.zoo, sympy.oo, -sympy.oo, sympy.I)
+
+
+def check_log_density(model: NoiseModel, declared: object) -> sympy.Expr:
+    """``declared`` (what ``model.log_density`` returned) if it is a finite, real sympy
+    expression that depends on a predicted parameter; a ``TypeError`` or ``ValueError`` naming
+    the model otherwise."""
+    where = f"{model.name}.log_density"
+    if not isinstance(declared, sympy.Expr) or isinstance(declared, sympy.logic.boolalg.Boolean):
+        raise TypeError(
+            f"{where}: expected a sympy expression (log p(y | params)), got "
+            f"{type(declared).__name__} {declared!r}"
+        )
+    for value in _NOT_FINITE:
+        if declared.has(value):
+            raise ValueError(
+                f"{where}: the log-density holds {value} (it is {declared}); a log-density "
+                "is finite and real wherever the density is positive"
+            )
+    undefined = sorted(map(str, declared.atoms(AppliedUndef)))
+    if undefined:
+        raise ValueError(
+            f"{where}: {undefined[0]} is an undefined function; declare it with a definition "
+            "(a sympy expression) instead"
+        )
+    symbols = {model.parameter_symbol(n) for n in model.predicted}
+    if not declared.has(*symbols):
+        raise ValueError(
+            f"{where}: the log-density {declared} does not depend on the predicted "
+            f"parameters ({', '.join(model.predicted)}), so there is nothing to fit"
+        )
+    return declared
+
+
+def check_loss(model: NoiseModel, loss: sympy.Expr, outputs: tuple, gradient: tuple) -> None:
+    """Refuse a loss whose gradient sympy cannot write (a function without a derivative, such
+    as floor) or that sympy shows is unbounded below over the raw outputs."""
+    for output, g in zip(outputs, gradient):
+        if g.has(sympy.Derivative, sympy.Subs):
+            (unknown,) = sorted(map(str, g.atoms(sympy.Derivative)))[:1] or [str(g)]
+            raise ValueError(
+                f"{model.name}: the loss {loss} has no derivative in {_label(output)} "
+                f"that sympy can write ({unknown}); a gradient needs a differentiable density"
+            )
+    for name, output in zip(model.predicted, outputs):
+        if not _spans_real_line(model, name):
+            continue
+        polynomial = _polynomial(loss, output)
+        if polynomial is not None and polynomial.degree() % 2 == 1:
+            raise ValueError(
+                f"{model.name}: the loss {loss} is unbounded below in {_label(output)} (a "
+                "polynomial of odd degree in it, which ranges over the real line), so no fit "
+                "exists; is log_density a normalised log-density?"
+            )
+
+
+def _spans_real_line(model: NoiseModel, name: str) -> bool:
+    choice = model.choices[name]
+    return choice.link.name != "identity" or choice.parameter.domain.is_real_line
+
+
+def _polynomial(loss: sympy.Expr, output) -> sympy.Poly | None:
+    if isinstance(output, sympy.IndexedBase) or not loss.has(output):
+        return None
+    try:
+        polynomial = sympy.Poly(loss, output)
+    except sympy.PolynomialError:
+        return None
+    coefficients_free = all(not c.has(output) for c in polynomial.coeffs())
+    return polynomial if coefficients_free and polynomial.degree() > 0 else None
+
+
+def _label(output) -> str:
+    return str(output.label) if isinstance(output, sympy.IndexedBase) else output.name
+
+
+__all__ = ["check_log_density", "check_loss"]
