@@ -41,6 +41,7 @@ from .declared import check_log_density
 from .events import apply_simplex_identities, factor_out_of_sums, name_logsumexp
 from .functions import softplus
 from .piecewise import split_piecewise
+from .rules.exponentials import combine_exponentials
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,7 @@ def expand_nll(expr: sympy.Expr) -> sympy.Expr:
     """
     expr = expr.replace(lambda e: isinstance(e, sympy.log), _simpler_log)
     expr = sympy.expand_log(expr, force=True)
-    expr = expand_products(expr, deep=True)
+    expr = expand_products(combine_exponentials(expr), deep=True)
     expr = name_logsumexp(factor_out_of_sums(expr))
     return name_softplus(expr)
 

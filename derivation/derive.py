@@ -127,6 +127,15 @@ class Derivation:
         """The textbook loss this one equals (see :mod:`derivation.naming`), or ``None``."""
         return textbook_name(self.loss, self.target, self.outputs)
 
+    def audit(self, nll: bool = True, progress: bool = True):
+        """Sweep every input over its declared domain, the support's edges and the extremes
+        and compare the compiled loss (the full NLL unless ``nll`` is false) and every
+        gradient with mpmath computed from the declared log-density; an
+        :class:`~derivation.audit_report.AuditReport` (see :mod:`derivation.audit`)."""
+        from .audit import audit
+
+        return audit(self.model, nll=nll, progress=progress)
+
     # --- renderings ---------------------------------------------------------------------
     @property
     def title(self) -> str:

@@ -21,6 +21,7 @@ import sympy
 from sympy.codegen.cfunctions import log1p
 
 from .class_functions import amax, log_softmax, logsumexp, lse_excess, replace_column, softmax
+from .log_functions import betaln, log1p_square, logaddexp, square_fraction, x_over_1px2
 from .named import NamedBase as _Named
 
 
@@ -216,6 +217,11 @@ NAMED = (
     gammaln,
     log_i0e,
     one_minus_i1_over_i0,
+    logaddexp,
+    log1p_square,
+    x_over_1px2,
+    square_fraction,
+    betaln,
     logsumexp,
     softmax,
     log_softmax,
@@ -246,6 +252,11 @@ __all__ = [
     "gammaln",
     "log_i0e",
     "one_minus_i1_over_i0",
+    "logaddexp",
+    "log1p_square",
+    "x_over_1px2",
+    "square_fraction",
+    "betaln",
     "logsumexp",
     "softmax",
     "log_softmax",

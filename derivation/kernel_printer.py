@@ -129,6 +129,8 @@ class KernelPrinter(SciPyPrinter):
 
     def _print_NamedBase(self, expr):
         template = type(expr).lowerings.get("numpy")
+        if template is None and expr.primitives is not None:
+            return self._print(expr.primitives(*expr.args))
         if template is None:
             raise ValueError(f"{expr.func} has no NumPy lowering")
         return template.format(*map(self._print, expr.args))
@@ -139,7 +141,8 @@ class KernelPrinter(SciPyPrinter):
 
 # Every named function must be printable; fail at import, not at first compile.
 assert all(
-    hasattr(KernelPrinter, f"_print_{f.__name__}") or "numpy" in f.lowerings for f in F.NAMED
+    hasattr(KernelPrinter, f"_print_{f.__name__}") or "numpy" in f.lowerings or f.primitives
+    for f in F.NAMED
 )
 
 __all__ = ["KernelPrinter"]

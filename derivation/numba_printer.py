@@ -93,13 +93,13 @@ _NAMED = tuple(f for f in F.NAMED if "numba" in f.lowerings)
 #: Functions a chunk's loop can compute without a call, so that LLVM vectorises it.
 VECTORISABLE = {
     *(sympy.exp, sympy.log, log1p),  # the backend's own
-    *(sympy.Abs, sympy.Max, sympy.Min, sympy.sign, sympy.Heaviside),
+    *(sympy.Abs, sympy.Max, sympy.Min, sympy.sign, sympy.Heaviside, sympy.Piecewise),
     *(f for f in _NAMED if "numba_vector" in f.lowerings or f.vectorises),
 }
 
 SUPPORTED = (
     *(sympy.exp, sympy.log, log1p, expm1, sympy.Abs, sympy.sin, sympy.cos, sympy.tan),
-    *(sympy.sign, sympy.Max, sympy.Min, sympy.Heaviside),
+    *(sympy.sign, sympy.Max, sympy.Min, sympy.Heaviside, sympy.Piecewise),
     *_NAMED,
 )
 

@@ -29,19 +29,33 @@ from .rules.classes import (
     REPLACE_TARGET_COLUMN,
     SOFTMAX_MINUS_MASS,
 )
+from .rules.exponentials import COMBINE_EXPONENTIALS, LOG_SUM_EXP
 from .rules.logistic import LOGISTIC_TO_EXPIT, SPLIT_EXPIT_CONSTANT, SPLIT_SOFTPLUS_LINEAR
-from .rules.logs import COEFFICIENT_LOG_TO_XLOGY, LOG1P, LOG_BESSEL_I0, LOG_GAMMA
+from .rules.logs import (
+    COEFFICIENT_LOG_TO_XLOGY,
+    LOG1P,
+    LOG1P_SQUARE,
+    LOG_BESSEL_I0,
+    LOG_BETA,
+    LOG_GAMMA,
+    SQUARE_FRACTION,
+)
 
 #: Every rule, in the order :func:`stabilize` applies them.
 RULES: tuple[Rule, ...] = (
     # local: one function call at a time
     LOG_GAMMA,
     LOG_BESSEL_I0,
+    COMBINE_EXPONENTIALS,
     LOG1P,
+    LOG1P_SQUARE,
     # sum: whole sums, before differentiation
     LOGISTIC_TO_EXPIT,
     SPLIT_SOFTPLUS_LINEAR,
     SPLIT_EXPIT_CONSTANT,
+    LOG_SUM_EXP,
+    LOG_BETA,
+    SQUARE_FRACTION,
     ONE_MINUS_COS,
     COEFFICIENT_LOG_TO_XLOGY,
     SOFTMAX_MINUS_MASS,

@@ -8,8 +8,8 @@ import pytest
 import sympy
 
 import likelihoods as lk
-from likelihoods import constraints as c
 from derivation import derive
+from likelihoods import constraints as c
 
 
 def _model(body, scale="fixed"):

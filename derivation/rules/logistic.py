@@ -57,7 +57,13 @@ def split_softplus_linear(expr: sympy.Expr) -> sympy.Expr:
 
 def split_expit_constant(expr: sympy.Expr) -> sympy.Expr:
     # expit(-x) = 1 - expit(x), so  a*expit(x) + b = (a + b)*expit(x) + b*expit(-x): the
-    # gradient expit(z) - y of a logistic loss keeps its relative accuracy near 0.
+    # gradient expit(z) - y of a logistic loss keeps its relative accuracy near 0, and
+    # 1 - expit(x) inside another function (a beta's shape, a mixture weight) is expit(-x).
+    inner = expr.replace(lambda e: e.is_Add and e is not expr and e.has(expit), _split_expit_in_sum)
+    return _split_expit_in_sum(inner) if inner.is_Add else inner
+
+
+def _split_expit_in_sum(expr: sympy.Expr) -> sympy.Expr:
     terms = list(sympy.Add.make_args(expr))
     for s in {f for f in expr.atoms(expit)}:
         x = s.args[0]
@@ -92,7 +98,7 @@ SPLIT_SOFTPLUS_LINEAR = Rule(
 SPLIT_EXPIT_CONSTANT = Rule(
     "split_expit_constant",
     "sum",
-    matches="a expit(x) + b with a, b free of x",
+    matches="a expit(x) + b with a, b free of x, in any sum",
     writes="(a + b) expit(x) + b expit(-x)",
     identity="expit(x) + expit(-x) = 1",
     rewrite=split_expit_constant,

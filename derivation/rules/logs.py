@@ -6,7 +6,16 @@ import sympy
 from sympy.codegen.cfunctions import log1p
 from sympy.codegen.rewriting import ReplaceOptim
 
-from ..functions import gammaln, log_i0e, xlog1py, xlogy
+from ..functions import (
+    betaln,
+    gammaln,
+    log1p_square,
+    log_i0e,
+    square_fraction,
+    x_over_1px2,
+    xlog1py,
+    xlogy,
+)
 from .base import Rule
 
 LOG_GAMMA = Rule(
@@ -52,6 +61,119 @@ LOG1P = Rule(
 )
 
 
+def _square_root(w: sympy.Expr) -> sympy.Expr | None:
+    """x with x**2 == w, for w a product of even powers and positive factors; else None."""
+    roots = []
+    for factor in sympy.Mul.make_args(w):
+        if factor.is_Pow and factor.exp.is_even:
+            roots.append(factor.base ** (factor.exp / 2))
+        elif factor.is_positive and not factor.is_Number or factor.is_Number and factor > 0:
+            roots.append(sympy.sqrt(factor))
+        else:
+            return None
+    return sympy.Mul(*roots)
+
+
+def log1p_of_square(expr: sympy.Expr) -> sympy.Expr:
+    # log1p(w) with w = x^2: log1p_square(x) never forms x^2, which overflows past 1.3e154
+    # (a Student-t residual over a small scale) or underflows below 1.5e-154.
+    def convert(log: log1p) -> sympy.Expr:
+        w = log.args[0]
+        root = _square_root(w) if w.is_Mul or w.is_Pow else None
+        return log if root is None or root.is_Number else log1p_square(root)
+
+    return expr.replace(lambda e: isinstance(e, log1p), convert)
+
+
+LOG1P_SQUARE = Rule(
+    "log1p_square",
+    "local",
+    matches="log1p(w) with w a product of even powers and positive factors",
+    writes="log1p_square(sqrt(w))",
+    identity="log(1 + x^2) = 2 log|x| + log1p(x^-2), no x^2 formed where it overflows",
+    rewrite=log1p_of_square,
+)
+
+
+def times_x_over_1px2(expr: sympy.Expr) -> sympy.Expr:
+    # x * x/(1 + x^2) = square_fraction(x): the product of the two factors is inf * 0 where
+    # x overflows (a Student-t gradient in its log-scale), the named fraction is 1 there.
+    def convert(mul: sympy.Mul) -> sympy.Expr:
+        for f in mul.args:
+            if isinstance(f, x_over_1px2):
+                x = f.args[0]
+                factors = set(sympy.Mul.make_args(x))
+                if factors <= set(mul.args):  # the factors of x are all there
+                    return mul / (f * x) * square_fraction(x)
+                shared = [g for g in factors & set(mul.args) if not g.is_Number]
+                if shared:
+                    # s x/(1 + x^2) = square_fraction(x) / r for x = r s: finite where x
+                    # overflows (s = e^700), and the product as it is below |x| = 1
+                    s = sympy.Mul(*shared)
+                    rest = mul / (f * s)
+                    large = rest * square_fraction(x) / (x / s)
+                    return sympy.Piecewise((large, sympy.Abs(x) > 1), (mul, True))
+        return mul
+
+    return expr.replace(lambda e: e.is_Mul, convert)
+
+
+SQUARE_FRACTION = Rule(
+    "square_fraction",
+    "sum",
+    matches="a product holding x_over_1px2(x) and some of the factors of x",
+    writes="square_fraction(x) times the rest (over the missing factors, where |x| > 1)",
+    identity="x * x / (1 + x^2) = x^2 / (1 + x^2)",
+    rewrite=times_x_over_1px2,
+)
+
+
+def _log_gammas(expr: sympy.Expr) -> dict:
+    """argument -> the coefficient of its log-gamma in the sum ``expr``."""
+    found: dict = {}
+    for term in sympy.Add.make_args(expr):
+        coefficient, rest = term.as_coeff_Mul()
+        if isinstance(rest, (sympy.loggamma, gammaln)):
+            found[rest.args[0]] = found.get(rest.args[0], 0) + coefficient
+    return found
+
+
+def log_beta(expr: sympy.Expr) -> sympy.Expr:
+    # c (log G(a) + log G(b) - log G(a + b)) = c log B(a, b): scipy's betaln does not form
+    # the two large log-gammas whose difference it is when a << b.
+    def convert(add: sympy.Add) -> sympy.Expr:
+        gammas = _log_gammas(add)
+        for total, c in gammas.items():
+            if not total.is_Add or c == 0:
+                continue
+            for a in gammas:
+                b = total - a
+                if a != total and gammas.get(a) == -c and gammas.get(b) == -c:
+                    used = {a, b, total}
+                    kept = [
+                        t
+                        for t in add.args
+                        if not (
+                            isinstance(t.as_coeff_Mul()[1], (sympy.loggamma, gammaln))
+                            and t.as_coeff_Mul()[1].args[0] in used
+                        )
+                    ]
+                    return sympy.Add(*kept) - c * betaln(a, b)
+        return add
+
+    return expr.replace(lambda e: e.is_Add, convert)
+
+
+LOG_BETA = Rule(
+    "log_beta",
+    "sum",
+    matches="c log G(a) + c log G(b) - c log G(a + b) in a sum",
+    writes="-c betaln(a, b)",
+    identity="log G(a) + log G(b) - log G(a + b) = log B(a, b)",
+    rewrite=log_beta,
+)
+
+
 def coefficient_log_to_xlogy(expr: sympy.Expr) -> sympy.Expr:
     # c*log(u) -> xlogy(c, u) and c*log1p(u) -> xlog1py(c, u) when c is not a number: the
     # term is 0 where c is 0, even where u is 0 (a probability of exactly 0 or 1).
@@ -78,4 +200,12 @@ COEFFICIENT_LOG_TO_XLOGY = Rule(
     rewrite=coefficient_log_to_xlogy,
 )
 
-__all__ = ["LOG_GAMMA", "LOG_BESSEL_I0", "LOG1P", "COEFFICIENT_LOG_TO_XLOGY"]
+__all__ = [
+    "LOG_GAMMA",
+    "LOG_BESSEL_I0",
+    "LOG1P",
+    "LOG1P_SQUARE",
+    "LOG_BETA",
+    "SQUARE_FRACTION",
+    "COEFFICIENT_LOG_TO_XLOGY",
+]

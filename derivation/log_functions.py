@@ -1,0 +1,145 @@
+"""Named functions for logarithms of sums: ``logaddexp``, ``log1p_square`` with its derivative
+``x_over_1px2`` and ``square_fraction`` (x times it), and ``betaln``. Each is written so that it neither overflows nor cancels
+where its plain definition does (see the rules in :mod:`derivation.rules.exponentials` and
+:mod:`derivation.rules.logs`, which introduce them).
+
+>>> import sympy
+>>> a, b = sympy.symbols("a b", real=True)
+>>> logaddexp(a, b).diff(a)
+expit(a - b)
+>>> log1p_square(a).diff(a)
+2*x_over_1px2(a)
+"""
+
+from __future__ import annotations
+
+import sympy
+from sympy.codegen.cfunctions import log1p
+
+from .named import NamedBase as _Named
+
+
+class logaddexp(_Named):
+    r"""log(e^a + e^b) = max(a, b) + log1p(e^{-|a - b|}): ``numpy.logaddexp``, finite for
+    any finite a and b."""
+
+    nargs = 2
+    lowerings = {"numpy": "numpy.logaddexp({0}, {1})"}
+
+    @staticmethod
+    def primitives(a, b):
+        return sympy.Max(a, b) + log1p(sympy.exp(-sympy.Abs(a - b)))
+
+    @classmethod
+    def definition(cls, a, b):
+        return sympy.log(sympy.exp(a) + sympy.exp(b))
+
+    def fdiff(self, argindex=1):
+        from .functions import expit  # the logistic functions import this module
+
+        a, b = self.args
+        # e^a / (e^a + e^b) = expit(a - b): never inf / inf
+        return expit(a - b) if argindex == 1 else expit(b - a)
+
+    def _latex_body(self, printer):
+        a, b = (printer._print(x) for x in self.args)
+        return r"\log\left(e^{%s} + e^{%s}\right)" % (a, b)
+
+
+class log1p_square(_Named):
+    r"""log(1 + x^2), as 2 log|x| + log1p(x^{-2}) past |x| = 1: finite where x^2 overflows
+    (|x| > 1.3e154), accurate where it underflows."""
+
+    nargs = 1
+    lowerings = {}
+
+    @staticmethod
+    def primitives(x):
+        large = sympy.Abs(x) > 1
+        return sympy.Piecewise(
+            (2 * sympy.log(sympy.Abs(x)) + log1p(x**-2), large), (log1p(x**2), True)
+        )
+
+    @classmethod
+    def definition(cls, x):
+        return sympy.log(1 + x**2)
+
+    def fdiff(self, argindex=1):
+        return 2 * x_over_1px2(self.args[0])
+
+    def _latex_body(self, printer):
+        return r"\log\left(1 + %s^{2}\right)" % printer.parenthesize(self.args[0], 60)
+
+
+class x_over_1px2(_Named):
+    r"""x / (1 + x^2), as 1 / (x + 1/x) past |x| = 1: the derivative of log(1 + x^2) / 2,
+    finite and accurate where x^2 overflows."""
+
+    nargs = 1
+    lowerings = {}
+
+    @staticmethod
+    def primitives(x):
+        return sympy.Piecewise((1 / (x + 1 / x), sympy.Abs(x) > 1), (x / (1 + x**2), True))
+
+    @classmethod
+    def definition(cls, x):
+        return x / (1 + x**2)
+
+    def fdiff(self, argindex=1):
+        x = self.args[0]
+        return (1 - x**2) / (1 + x**2) ** 2
+
+    def _latex_body(self, printer):
+        x = printer._print(self.args[0])
+        return r"\frac{%s}{1 + %s^{2}}" % (x, printer.parenthesize(self.args[0], 60))
+
+
+class square_fraction(_Named):
+    r"""x^2 / (1 + x^2), as 1 / (1 + x^{-2}) past |x| = 1: x times the derivative of
+    log(1 + x^2) / 2, which is inf * 0 where x^2 overflows, and 1 here."""
+
+    nargs = 1
+    lowerings = {}
+
+    @staticmethod
+    def primitives(x):
+        return sympy.Piecewise((1 / (1 + x**-2), sympy.Abs(x) > 1), (x**2 / (1 + x**2), True))
+
+    @classmethod
+    def definition(cls, x):
+        return x**2 / (1 + x**2)
+
+    def fdiff(self, argindex=1):
+        x = self.args[0]
+        return 2 * x_over_1px2(x) * (1 - self)
+
+    def _latex_body(self, printer):
+        x = printer.parenthesize(self.args[0], 60)
+        return r"rac{%s^{2}}{1 + %s^{2}}" % (x, x)
+
+
+class betaln(_Named):
+    r"""log B(a, b) = log Gamma(a) + log Gamma(b) - log Gamma(a + b) for a, b > 0:
+    ``scipy.special.betaln``, which does not subtract two large log-gammas when one argument
+    is much larger than the other."""
+
+    nargs = 2
+    lowerings = {"numpy": "scipy.special.betaln({0}, {1})"}
+    ufunc, keeps_nonfinite = "scipy.special.betaln", (0, 1)
+
+    @classmethod
+    def definition(cls, a, b):
+        return sympy.loggamma(a) + sympy.loggamma(b) - sympy.loggamma(a + b)
+
+    def fdiff(self, argindex=1):
+        a, b = self.args
+        own = a if argindex == 1 else b
+        return sympy.polygamma(0, own) - sympy.polygamma(0, a + b)
+
+    def _latex_body(self, printer):
+        a, b = (printer._print(x) for x in self.args)
+        return r"\log B\left(%s, %s\right)" % (a, b)
+
+
+__all__ = ["logaddexp", "log1p_square", "x_over_1px2", "square_fraction", "betaln"]
