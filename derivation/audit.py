@@ -111,8 +111,8 @@ def sweep(model, nll: bool = True, progress: bool = False) -> list[Record]:
     d = derive(model)
     functions, constant_names = reference_functions(model)
     fn = d.compile(nll=nll)
-    # Symbolic fixed parameters at 1.5 (the NLL holds all of them; the loss maybe fewer).
-    constants = {c: 1.5 for c in d.compile(nll=True).constants}
+    # Symbolic fixed parameters at 1.5, or mid-domain (the NLL holds all; the loss maybe fewer).
+    constants = {c: _fixed_value(model, c) for c in d.compile(nll=True).constants}
     passed = {c: constants[c] for c in fn.constants}
     points = grid(model)
     records = []
@@ -124,7 +124,7 @@ def sweep(model, nll: bool = True, progress: bool = False) -> list[Record]:
             loss, grads = fn.loss_and_grad(*arrays, reduction="sum", **passed)
             flat = [v for x in (target, *raw) for v in np.atleast_1d(x)]
             args = [mpmath.mpf(float(v)) for v in flat]
-            args += [mpmath.mpf(constants.get(c, 1.5)) for c in constant_names]
+            args += [mpmath.mpf(constants.get(c, _fixed_value(model, c))) for c in constant_names]
             scale, shift = (None, 0) if nll else _scale_and_constant(model, d, flat, constants)
             expected = _safe(functions[0], args)
             if expected is not None and not nll:
@@ -141,6 +141,16 @@ def sweep(model, nll: bool = True, progress: bool = False) -> list[Record]:
     if progress:
         print(file=sys.stderr)
     return records
+
+
+def _fixed_value(model, name: str) -> float:
+    """The value a symbolic fixed parameter takes in the audit: 1.5, or the middle of its
+    domain where 1.5 is outside it (a quantile level)."""
+    choice = model.choices.get(name)
+    domain = choice.parameter.domain if choice is not None else None
+    if domain is None or (domain.lower < 1.5 < domain.upper):
+        return 1.5
+    return (domain.lower + domain.upper) / 2 if math.isfinite(domain.upper) else domain.lower + 1.5
 
 
 def _scale_and_constant(model, d, flat, constants):

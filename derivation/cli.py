@@ -2,6 +2,7 @@
 
 derive-loss                                   an overview, then how to go further
 derive-loss MODEL [--PARAM LINK_OR_VALUE ...] [--format text|latex|markdown]
+derive-loss MODEL [--PARAM ...] --audit      the accuracy audit (exit status 1 if it fails)
 derive-loss --list                            the models, their parameters and the links
 """
 
@@ -26,6 +27,7 @@ def _parser() -> argparse.ArgumentParser:
             "derive-loss [-h] [--list]\n"
             "       derive-loss MODEL [--PARAM LINK_OR_VALUE ...] [--format {text,latex,markdown}]"
             "\n       derive-loss MODEL [--PARAM LINK_OR_VALUE ...] --emit python [--nll]"
+            "\n       derive-loss MODEL [--PARAM LINK_OR_VALUE ...] --audit"
         ),
         description=(
             "Derive a loss as the negative log-likelihood of a noise model, step by step. "
@@ -47,6 +49,12 @@ def _parser() -> argparse.ArgumentParser:
         choices=("python",),
         help="print a standalone module (numpy and scipy only) computing MODEL's loss and "
         "gradient, instead of the derivation",
+    )
+    parser.add_argument(
+        "--audit",
+        action="store_true",
+        help="compare MODEL's compiled NLL and gradients with mpmath over every input's range "
+        "and print the table (exit status 1 if a value fails)",
     )
     parser.add_argument(
         "--nll",
@@ -159,6 +167,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stdout.write(overview())
             return 0
         d = derive(_model_from(args.model, rest))
+        if args.audit:
+            report = d.audit(progress=sys.stderr.isatty())
+            sys.stdout.write(f"{report}\n")
+            return 0 if report.verdict == "pass" else 1
         if args.emit:
             sys.stdout.write(d.to_python(nll=args.nll))
             return 0

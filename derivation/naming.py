@@ -38,9 +38,29 @@ def textbook_name(
         if entry.arity != len(outputs) or entry.vector != vector:
             continue
         difference = renamed - entry.expression(t, *generic)
+        if _differs_somewhere(difference):
+            continue  # a quick numeric look spares simplify (slow on piecewise forms)
         if sympy.simplify(sympy.expand_log(difference, force=True)) == 0:
             return entry
     return None
+
+
+#: Values of every symbol at which a difference is looked at first (inside any domain of a
+#: built-in target or parameter, away from where formulas are undefined).
+_PROBES = (0.37, 0.61, 1.3)
+
+
+def _differs_somewhere(difference: sympy.Expr) -> bool:
+    """Whether ``difference`` is visibly not 0 at one of a few points (scalars only)."""
+    symbols = sorted(difference.free_symbols, key=sympy.default_sort_key)
+    if difference.has(sympy.Indexed, sympy.Sum) or not symbols:
+        return False
+    for k, probe in enumerate(_PROBES):
+        values = {s: probe + 0.11 * ((i + k) % 3) for i, s in enumerate(symbols)}
+        value = difference.xreplace(values).evalf()
+        if value.is_Number and value.is_finite and abs(value) > 1e-9:
+            return True
+    return False
 
 
 __all__ = ["textbook_name"]

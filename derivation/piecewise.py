@@ -38,7 +38,7 @@ def _split_term(term: sympy.Expr, outputs: tuple, target) -> sympy.Expr:
     coefficient, pieces = term.as_independent(sympy.Piecewise, as_Add=False)
     if not isinstance(pieces, sympy.Piecewise):
         return term
-    conditions = [condition for _, condition in pieces.args]
+    conditions = [_without_positive_factors(c, (*outputs, target)) for _, c in pieces.args]
     # a part free of the outputs is a constant only where the branch taken is too
     constant_cases = not any(c.has(*outputs) for c in conditions)
     varying, fixed = [], []
@@ -52,6 +52,17 @@ def _split_term(term: sympy.Expr, outputs: tuple, target) -> sympy.Expr:
     varying = [v / common for v in varying]
     split = common * _piecewise(varying, conditions) + _piecewise(fixed, conditions)
     return coefficient * split if coefficient != 1 else split
+
+
+def _without_positive_factors(condition, variables: tuple):
+    """``a r >= 0`` as ``r >= 0`` (any relation to 0) for a factor ``a`` that sympy shows
+    positive and that holds none of ``variables``: (y - mu)/b >= 0 is y - mu >= 0."""
+    if not isinstance(condition, sympy.core.relational.Relational) or condition.rhs != 0:
+        return condition
+    factor, rest = condition.lhs.as_independent(*variables, as_Add=False)
+    if factor.is_positive and rest.has(*variables):
+        return condition.func(rest, 0)
+    return condition
 
 
 def _common_factor(values: list, variables: tuple) -> sympy.Expr:

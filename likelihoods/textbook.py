@@ -44,6 +44,20 @@ def _logsumexp(u):
     return sympy.log(sympy.Sum(sympy.exp(u[j]), (j, 0, CLASSES - 1)))
 
 
+#: Fixed parameters a textbook loss is written with, named as the families name them.
+_TAU = sympy.Symbol("tau", positive=True)
+_DELTA = sympy.Symbol("delta", positive=True)
+
+
+def _pinball(t, u):
+    return sympy.Piecewise((_TAU * (t - u), t - u >= 0), ((_TAU - 1) * (t - u), True))
+
+
+def _huber(t, u):
+    r = sympy.Abs(t - u)
+    return sympy.Piecewise((r**2 / 2, r <= _DELTA), (_DELTA * (r - _DELTA / 2), True))
+
+
 TEXTBOOK_LOSSES: tuple[NamedLoss, ...] = (
     NamedLoss("mean squared error", "torch.nn.MSELoss", lambda t, u: (t - u) ** 2),
     NamedLoss("mean absolute error", "torch.nn.L1Loss", lambda t, u: sympy.Abs(t - u)),
@@ -78,6 +92,13 @@ TEXTBOOK_LOSSES: tuple[NamedLoss, ...] = (
         "torch.nn.NLLLoss on log-probabilities",
         lambda t, u: -_over_classes(lambda k: t[k] * sympy.log(u[k])),
         vector=True,
+    ),
+    NamedLoss("pinball (quantile) loss at level tau", "quantile regression's check loss", _pinball),
+    NamedLoss("Huber loss", "torch.nn.HuberLoss(delta=delta)", _huber),
+    NamedLoss(
+        "half the gamma deviance, up to terms in the target alone",
+        "sklearn.metrics.mean_gamma_deviance / 2, log link",
+        lambda t, u: t * sympy.exp(-u) + u,
     ),
     NamedLoss(
         "Gaussian negative log-likelihood",
