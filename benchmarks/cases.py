@@ -46,11 +46,11 @@ class Case:
 NUMBA_FIRST_CALL: dict[str, float] = {}
 
 
-def _ours(model, *args) -> Implementations:
+def _ours(model, *args, **fixed) -> Implementations:
     fn = derive(model).compile()
     out = {
-        "derive-the-loss": lambda: fn.loss_and_grad(*args),
-        "derive-the-loss, validate=False": lambda: fn.loss_and_grad(*args, validate=False),
+        "derive-the-loss": lambda: fn.loss_and_grad(*args, **fixed),
+        "derive-the-loss, validate=False": lambda: fn.loss_and_grad(*args, validate=False, **fixed),
     }
     try:
         import numba  # noqa: F401
@@ -60,11 +60,11 @@ def _ours(model, *args) -> Implementations:
         return out
     if repr(model) not in NUMBA_FIRST_CALL:
         start = time.perf_counter()
-        fast.loss_and_grad(*args)
+        fast.loss_and_grad(*args, **fixed)
         NUMBA_FIRST_CALL[repr(model)] = time.perf_counter() - start
-    out["derive-the-loss, numba"] = lambda: fast.loss_and_grad(*args)
+    out["derive-the-loss, numba"] = lambda: fast.loss_and_grad(*args, **fixed)
     out["derive-the-loss, numba, validate=False"] = lambda: fast.loss_and_grad(
-        *args, validate=False
+        *args, validate=False, **fixed
     )
     return out
 

@@ -156,9 +156,10 @@ def _fixed_value(model, name: str) -> float:
 def _scale_and_constant(model, d, flat, constants):
     """The derivation's scale and dropped constant at this point, as mpmath numbers (the
     constant None where it cannot be evaluated: a target over classes)."""
-    subs = {model.parameter_symbol(c): v for c, v in constants.items()}
+    # at the working precision: a Float of 15 digits would carry its precision into the logs
+    subs = {model.parameter_symbol(c): sympy.Float(v, WORK_DIGITS) for c, v in constants.items()}
     if not isinstance(d.target, sympy.IndexedBase):
-        subs[d.target] = sympy.Float(flat[0], 50)
+        subs[d.target] = sympy.Float(flat[0], WORK_DIGITS)
     scale = mpmath.mpf(str(sympy.N(d.scale.subs(subs), WORK_DIGITS)))
     if isinstance(d.target, sympy.IndexedBase):
         return scale, (mpmath.mpf(0) if d.constant == 0 else None)

@@ -12,12 +12,11 @@ from __future__ import annotations
 import pathlib
 import sys
 
-import nbformat
-from nbclient import NotebookClient
-
 import choosing
+import nbformat
 import own_model
 from cells import code
+from nbclient import NotebookClient
 
 HERE = pathlib.Path(__file__).parent
 

@@ -9,8 +9,8 @@ import sys
 import sympy
 
 import likelihoods as lk
-from likelihoods import constraints as c
 from derivation import derive
+from likelihoods import constraints as c
 
 
 class Coin(lk.NoiseModel):  # a Bernoulli declared with log(1 - p) written as log(1 - e^z/(...))

@@ -39,6 +39,8 @@ ELEMENTWISE = [
     (logistic.SPLIT_SOFTPLUS_LINEAR, softplus(z) - y * z, (y, z), (1.0, 40.0), None,
      softplus(z) - y * z**2),
     (logistic.SPLIT_EXPIT_CONSTANT, expit(z) - 1, (z,), (40.0,), None, expit(z) - z),
+    (logistic.SPLIT_EXPIT_CONSTANT, 2 * expit(z) - 1, (z,), (1e-10,), None,
+     2 * expit(z) - y * z),
     (cancellation.ONE_MINUS_COS, 1 - sympy.cos(x), (x,), (1e-9,), None, 1 - 2 * sympy.cos(x)),
     (exponentials.COMBINE_EXPONENTIALS, p**k * sympy.exp(-k * s), (p, k, s),
      (1e300, 110.0, 690.0), None, p**2 * sympy.exp(-2 * s)),

@@ -68,12 +68,21 @@ def _split_expit_in_sum(expr: sympy.Expr) -> sympy.Expr:
     for s in {f for f in expr.atoms(expit)}:
         x = s.args[0]
         with_s = [t for t in terms if t.has(s)]
+        if len(with_s) != 1:
+            continue
+        a = sympy.cancel(with_s[0] / s)
+        mirror = [t for t in terms if t.has(expit(-x)) and sympy.expand(t / expit(-x) + a) == 0]
+        if mirror and not a.has(s):  # a (expit(x) - expit(-x)) = a tanh(x / 2)
+            rest = [t for t in terms if t is not with_s[0] and t is not mirror[0]]
+            return sympy.Add(*rest, a * sympy.tanh(x / 2))
+        halves = [t for t in terms if t is not with_s[0] and sympy.expand(a + 2 * t) == 0]
+        if halves and not a.has(s):  # b (1 - 2 expit(x)) = -b tanh(x / 2): no 1 - 1
+            rest = [t for t in terms if t is not with_s[0] and t is not halves[0]]
+            return sympy.Add(*rest, -halves[0] * sympy.tanh(x / 2))
         free = [t for t in terms if not t.has(*x.free_symbols)]
-        if len(with_s) != 1 or not free:
+        if not free or a.has(*x.free_symbols):
             continue
-        a, b = sympy.cancel(with_s[0] / s), sympy.Add(*free)
-        if a.has(*x.free_symbols):
-            continue
+        b = sympy.Add(*free)
         rest = [t for t in terms if t is not with_s[0] and t not in free]
         return sympy.Add(*rest, sympy.factor_terms(a + b) * s, b * expit(-x))
     return expr
@@ -99,8 +108,8 @@ SPLIT_EXPIT_CONSTANT = Rule(
     "split_expit_constant",
     "sum",
     matches="a expit(x) + b with a, b free of x, in any sum",
-    writes="(a + b) expit(x) + b expit(-x)",
-    identity="expit(x) + expit(-x) = 1",
+    writes="(a + b) expit(x) + b expit(-x); -b tanh(x/2) where a = -2b",
+    identity="expit(x) + expit(-x) = 1, 1 - 2 expit(x) = -tanh(x/2)",
     rewrite=split_expit_constant,
 )
 
