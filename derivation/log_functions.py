@@ -1,7 +1,8 @@
 """Named functions for logarithms of sums: ``logaddexp``, ``log1p_square`` with its
 derivative ``x_over_1px2`` and ``square_fraction`` (x times it), and ``betaln``. Each is
-written so that it neither overflows nor cancels where its plain definition does (see the rules in :mod:`derivation.rules.exponentials` and
-:mod:`derivation.rules.logs`, which introduce them).
+written so that it neither overflows nor cancels where its plain definition does (see the
+rules in :mod:`derivation.rules.exponentials` and :mod:`derivation.rules.logs`, which
+introduce them).
 
 >>> import sympy
 >>> a, b = sympy.symbols("a b", real=True)
