@@ -163,7 +163,9 @@ def _scale_and_constant(model, d, flat, constants):
     scale = mpmath.mpf(str(sympy.N(d.scale.subs(subs), WORK_DIGITS)))
     if isinstance(d.target, sympy.IndexedBase):
         return scale, (mpmath.mpf(0) if d.constant == 0 else None)
-    return scale, mpmath.mpf(str(sympy.N(d.constant.subs(subs), WORK_DIGITS)))
+    constant = sympy.N(d.constant.subs(subs), WORK_DIGITS)
+    # a constant that is infinite here (log y at y = 0) leaves the loss without a reference
+    return scale, (mpmath.mpf(str(constant)) if constant.is_finite else None)
 
 
 def _safe(f, args):

@@ -188,13 +188,23 @@ def coefficient_log_to_xlogy(expr: sympy.Expr) -> sympy.Expr:
         fn = xlogy if isinstance(logs[0], sympy.log) else xlog1py
         return number * fn(c, logs[0].args[0])
 
+    # c1 log u + c2 log u = (c1 + c2) log u first: log y - k log y is inf - inf at y = 0,
+    # (1 - k) log y is not
+    expr = expr.replace(lambda e: e.is_Add, _collect_logs)
     return expr.replace(lambda e: e.is_Mul, convert)
+
+
+def _collect_logs(add: sympy.Add) -> sympy.Expr:
+    logs = [f for f in add.atoms(sympy.log, log1p) if add.coeff(f) != 0]
+    counts = {f: sum(1 for t in add.args if t.has(f)) for f in logs}
+    repeated = sorted((f for f, n in counts.items() if n > 1), key=sympy.default_sort_key)
+    return sympy.collect(add, repeated) if repeated else add
 
 
 COEFFICIENT_LOG_TO_XLOGY = Rule(
     "coefficient_log_to_xlogy",
     "sum",
-    matches="c log(u) or c log1p(u) with c not a number",
+    matches="c log(u) or c log1p(u) with c not a number (terms of one log collected first)",
     writes="xlogy(c, u), xlog1py(c, u)",
     identity="c log u = xlogy(c, u), taken as 0 where c = 0 even where u = 0",
     rewrite=coefficient_log_to_xlogy,
