@@ -21,6 +21,7 @@ import sympy
 from sympy.codegen.cfunctions import log1p
 
 from .class_functions import amax, log_softmax, logsumexp, lse_excess, replace_column, softmax
+from .gamma_functions import digamma_difference, gammaln_difference
 from .log_functions import betaln, log1p_square, logaddexp, square_fraction, x_over_1px2
 from .named import NamedBase as _Named
 
@@ -222,6 +223,8 @@ NAMED = (
     x_over_1px2,
     square_fraction,
     betaln,
+    gammaln_difference,
+    digamma_difference,
     logsumexp,
     softmax,
     log_softmax,
@@ -257,6 +260,8 @@ __all__ = [
     "x_over_1px2",
     "square_fraction",
     "betaln",
+    "gammaln_difference",
+    "digamma_difference",
     "logsumexp",
     "softmax",
     "log_softmax",

@@ -30,6 +30,7 @@ from .rules.classes import (
     SOFTMAX_MINUS_MASS,
 )
 from .rules.exponentials import COMBINE_EXPONENTIALS, LOG_SUM_EXP
+from .rules.gamma import DIGAMMA_DIFFERENCE, GAMMALN_DIFFERENCE
 from .rules.logistic import LOGISTIC_TO_EXPIT, SPLIT_EXPIT_CONSTANT, SPLIT_SOFTPLUS_LINEAR
 from .rules.logs import (
     COEFFICIENT_LOG_TO_XLOGY,
@@ -55,6 +56,8 @@ RULES: tuple[Rule, ...] = (
     SPLIT_EXPIT_CONSTANT,
     LOG_SUM_EXP,
     LOG_BETA,
+    GAMMALN_DIFFERENCE,
+    DIGAMMA_DIFFERENCE,
     SQUARE_FRACTION,
     ONE_MINUS_COS,
     COEFFICIENT_LOG_TO_XLOGY,

@@ -20,7 +20,7 @@ from derivation import forms, numpy_helpers, rewriting
 from derivation.canonical import reduce_model
 from derivation.functions import expand_definitions, expit, log1p, softplus, x_over_1px2
 from derivation.kernel_printer import KernelPrinter
-from derivation.rules import cancellation, exponentials, logistic, logs
+from derivation.rules import cancellation, exponentials, gamma, logistic, logs
 
 x, y, z, mu, s, k = sympy.symbols("x y z mu s k", real=True)
 p = sympy.Symbol("p", positive=True)
@@ -46,6 +46,12 @@ ELEMENTWISE = [
      (1e300, 110.0, 690.0), None, p**2 * sympy.exp(-2 * s)),
     (exponentials.LOG_SUM_EXP, sympy.log(sympy.exp(x) + sympy.exp(y)), (x, y), (800.0, 799.0),
      None, sympy.log(sympy.exp(x) + y)),
+    (exponentials.LOG_SUM_EXP, log1p(p * sympy.exp(x)), (p, x), (2.0, 800.0), None,
+     log1p(y * sympy.exp(x))),
+    (gamma.GAMMALN_DIFFERENCE, sympy.loggamma(p + sympy.Rational(1, 2)) - sympy.loggamma(p),
+     (p,), (1e15,), None, sympy.loggamma(p + sympy.Rational(1, 2)) - sympy.loggamma(2 * p)),
+    (gamma.DIGAMMA_DIFFERENCE, sympy.polygamma(0, p + k) - sympy.polygamma(0, p), (p, k),
+     (5e21, 1.2), None, sympy.polygamma(0, p + k) - sympy.polygamma(0, 2 * p)),
     (logs.LOG1P_SQUARE, log1p((y - mu) ** 2 * sympy.exp(-2 * s)), (y, mu, s),
      (1.0, 0.0, -400.0), None, log1p((y - mu) * sympy.exp(-2 * s))),
     (logs.SQUARE_FRACTION, x * x_over_1px2(x), (x,), (1e200,), None, y * x_over_1px2(x)),

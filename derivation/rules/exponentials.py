@@ -16,7 +16,7 @@ import functools
 
 import sympy
 
-from ..functions import expit, logaddexp, softplus
+from ..functions import expit, log1p, logaddexp, softplus
 from .base import Rule
 
 
@@ -85,14 +85,22 @@ def log_sum_exp(expr: sympy.Expr) -> sympy.Expr:
             return log
         return functools.reduce(lambda acc, x: logaddexp(x, acc), logs[::-1])
 
+    def convert_log1p(log: log1p) -> sympy.Expr:
+        # log1p(w) = softplus(log w) for w a positive product holding an exponential
+        w = log.args[0]
+        logged = _log_of_term(w) if w.has(sympy.exp) else None
+        return log if logged is None else softplus(logged)
+
+    expr = expr.replace(lambda e: isinstance(e, log1p), convert_log1p)
     return expr.replace(lambda e: isinstance(e, sympy.log), convert)
 
 
 LOG_SUM_EXP = Rule(
     "log_sum_exp",
     "sum",
-    matches="log of a sum of positive terms, one of them an exponential or a sigmoid",
-    writes="logaddexp of the terms' logarithms, nested for more than two",
+    matches="log of a sum of positive terms, one of them an exponential or a sigmoid; "
+    "log1p of such a term",
+    writes="logaddexp of the terms' logarithms, nested for more than two; softplus(log w)",
     identity="log(e^a + e^b) = max(a, b) + log1p(e^-|a - b|)",
     rewrite=log_sum_exp,
 )

@@ -64,6 +64,8 @@ LOG1P = Rule(
 def _square_root(w: sympy.Expr) -> sympy.Expr | None:
     """x with x**2 == w, for w a product of even powers and positive factors; else None."""
     roots = []
+    if not any(f.is_Pow and f.exp.is_even for f in sympy.Mul.make_args(w)):
+        return None  # no square in it (a positive product is the exponentials' business)
     for factor in sympy.Mul.make_args(w):
         if factor.is_Pow and factor.exp.is_even:
             roots.append(factor.base ** (factor.exp / 2))
