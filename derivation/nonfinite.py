@@ -63,6 +63,9 @@ def nonfinite_from(lowering: Lowering, value: int) -> set[str]:
             name = lowering.names[i]
             found[i] = {name} if name in lowering.arrays else set()
             continue
+        if op.code.startswith("numpy.where("):  # a piecewise value: what both branches keep
+            found[i] = found[op.operands[1]] & found[op.operands[2]]
+            continue
         positions = NONFINITE_KEEPING.get(op.code.split("(")[0], ()) if op.ufunc else ()
         found[i] = set().union(*(found[op.operands[p]] for p in positions))
     return found[value]

@@ -161,20 +161,23 @@ def _log_i0e(x):
     return out
 
 
-# --- _digamma_difference
-# Not in scipy.special: digamma(x + a) - digamma(x) of large, close arguments cancels (all of
-# it at x = 5e21, a = 1.2). From x and x + a = 10 on, the asymptotic series of digamma
-# (Abramowitz & Stegun 6.3.18) gives the difference term by term, each term's own difference
-# as x^-2k expm1(-2k log1p(a/x)); 8 terms reach full precision there.
+# --- _far
+# Where the asymptotic series of the gamma-function differences below apply, and their
+# coefficients, B_2k (the Bernoulli numbers).
 _BERNOULLI_2K = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6, -3617 / 510)
 
 
 def _far(x, a):
     """x and a as float arrays of one shape, and where the asymptotic series applies."""
     x, a = numpy.broadcast_arrays(numpy.asarray(x, float), numpy.asarray(a, float))
-    return x, a, (x >= 10) & (x + a >= 10) & (numpy.abs(a) < x)
+    return x, a, (x >= 10) & (x + a >= 10)
 
 
+# --- _digamma_difference
+# Not in scipy.special: digamma(x + a) - digamma(x) of large, close arguments cancels (all of
+# it at x = 5e21, a = 1.2). From x and x + a = 10 on, the asymptotic series of digamma
+# (Abramowitz & Stegun 6.3.18) gives the difference term by term, each term's own difference
+# as x^-2k expm1(-2k log1p(a/x)); 8 terms reach full precision there.
 def _digamma_difference(x, a):
     """digamma(x + a) - digamma(x) for x > 0, x + a > 0."""
     x, a, far = _far(x, a)
@@ -182,7 +185,8 @@ def _digamma_difference(x, a):
         out = numpy.array(scipy.special.digamma(x + a) - scipy.special.digamma(x), dtype=float)
     if numpy.any(far):
         xs, ratio = x[far], numpy.log1p(a[far] / x[far])
-        total = ratio + a[far] / (2 * xs * (xs + a[far]))
+        with numpy.errstate(over="ignore"):  # 1/(2x(x + a)) underflows to 0 past 1e154
+            total = ratio + a[far] / (2 * xs * (xs + a[far]))
         for k, b in enumerate(_BERNOULLI_2K, 1):
             total -= b / (2 * k) * xs ** (-2.0 * k) * numpy.expm1(-2 * k * ratio)
         out[far] = total

@@ -26,6 +26,30 @@ def test_one_minus_i1_over_i0_within_its_documented_bound():
     assert np.all(errors <= 4 + 16 * x)
 
 
+# x from 0.1 to 1e300 and shifts from -x/2 to far beyond x: both sides of the switch at 10,
+# close arguments (a << x) and far ones.
+_X = np.logspace(-1, 300, 61)
+_GRID = [(x, a) for x in _X for a in (0.5, 1.2, 7.0, -0.4 * x, 3 * x, 1e6) if x + a > 0]
+
+
+@pytest.mark.parametrize(
+    "helper, reference",
+    [
+        (H._gammaln_difference, lambda x, a: mpmath.loggamma(x + a) - mpmath.loggamma(x)),
+        (H._digamma_difference, lambda x, a: mpmath.digamma(x + a) - mpmath.digamma(x)),
+    ],
+    ids=["gammaln", "digamma"],
+)
+def test_gamma_function_differences_to_a_few_ulps(helper, reference):
+    x, a = np.array(_GRID).T
+    with mpmath.workdps(360):  # log-gamma of 1e300 is 7e302: its difference needs 320 digits
+        exact = [float(reference(mpmath.mpf(u), mpmath.mpf(v))) for u, v in zip(x, a)]
+    errors = _ulps(helper(x, a), exact)
+    # direct differences below 10 lose what the two values' size over the result's allows
+    assert errors[x >= 10].max() <= 8, errors[x >= 10].max()
+    assert np.all(np.isfinite(helper(x, a)))
+
+
 def test_log_i0e_to_a_few_ulps_and_beyond_overflow():
     x = np.concatenate([np.logspace(-10, 5, 300), -np.logspace(-3, 3, 20), [0.999, 1.0]])
     with mpmath.workdps(60):
