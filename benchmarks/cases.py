@@ -211,47 +211,6 @@ def _poisson(shape, rng) -> Implementations:
     return impl
 
 
-# --- Gaussian with predicted log-sigma -----------------------------------------------------
-def _log_sigma(shape, rng) -> Implementations:
-    mu, s = rng.normal(size=shape), rng.normal(0, 0.5, size=shape)
-    y = mu + np.exp(s) * rng.normal(size=shape)
-    n = y.size
-
-    def hand():
-        # loss 2s + ((y - mu) e^-s)^2: the residual is scaled before squaring.
-        inv = np.negative(s)
-        np.exp(inv, out=inv)
-        t = np.subtract(y, mu)
-        t *= inv
-        loss = (2.0 * s.sum() + np.dot(t.reshape(-1), t.reshape(-1))) / n
-        g_mu = np.multiply(t, inv, out=inv)
-        g_mu *= -2.0 / n
-        np.square(t, out=t)
-        np.subtract(1.0, t, out=t)
-        t *= 2.0 / n
-        return loss, (g_mu, t)
-
-    impl = {**_ours(lk.HeteroscedasticGaussian(), y, mu, s), "hand-fused NumPy": hand}
-    torch = _torch()
-    if torch is not None:
-        criterion = torch.nn.GaussianNLLLoss(full=False, eps=0.0)
-
-        def twice(input_, target, var):  # the derived loss is twice GaussianNLLLoss
-            return 2 * criterion(input_, target, var)
-
-        impl["PyTorch"] = _torch_mean(
-            torch,
-            lambda mu_, var, target: twice(mu_, target, var),
-            y,
-            mu,
-            s,
-            transform=lambda m, t: (m, torch.exp(2 * t)),
-        )
-    impl["scipy.stats"] = lambda: -scipy.stats.norm.logpdf(y, mu, np.exp(s)).mean()
-    impl["streaming floor"] = _floor(y, mu, s, gradients=2)
-    return impl
-
-
 # --- Categorical, logits: cross-entropy ----------------------------------------------------
 def _cross_entropy(shape, rng) -> Implementations:
     z = rng.normal(0, 2, size=shape)
@@ -302,11 +261,4 @@ CASES = (
         _cross_entropy,
     ),
     Case("Poisson: log link", lk.Poisson(), ((10**6,), (10**7,)), (10**4,), _poisson),
-    Case(
-        "Gaussian: predicted log-sigma",
-        lk.HeteroscedasticGaussian(),
-        ((10**6,), (10**7,)),
-        (10**4,),
-        _log_sigma,
-    ),
 )

@@ -1,6 +1,7 @@
-"""Benchmark cases for families of the notes' table beyond the seed ones (gamma, beta,
-Student-t), in the same form as :mod:`benchmarks.cases`: the derived loss against the best
-hand-fused NumPy, numerically safe as well, and scipy.stats."""
+"""Benchmark cases with more than one raw output or beyond the seed families (a predicted
+log-sigma; gamma, beta, Student-t), in the same form as :mod:`benchmarks.cases`: the derived
+loss against the best hand-fused NumPy, numerically safe as well, PyTorch where it has the
+loss, and scipy.stats."""
 
 from __future__ import annotations
 
@@ -10,7 +11,48 @@ import scipy.stats
 
 import likelihoods as lk
 
-from .cases import CASES, Case, Implementations, _floor, _ours
+from .cases import CASES, Case, Implementations, _floor, _ours, _torch, _torch_mean
+
+
+# --- Gaussian with predicted log-sigma -----------------------------------------------------
+def _log_sigma(shape, rng) -> Implementations:
+    mu, s = rng.normal(size=shape), rng.normal(0, 0.5, size=shape)
+    y = mu + np.exp(s) * rng.normal(size=shape)
+    n = y.size
+
+    def hand():
+        # loss 2s + ((y - mu) e^-s)^2: the residual is scaled before squaring.
+        inv = np.negative(s)
+        np.exp(inv, out=inv)
+        t = np.subtract(y, mu)
+        t *= inv
+        loss = (2.0 * s.sum() + np.dot(t.reshape(-1), t.reshape(-1))) / n
+        g_mu = np.multiply(t, inv, out=inv)
+        g_mu *= -2.0 / n
+        np.square(t, out=t)
+        np.subtract(1.0, t, out=t)
+        t *= 2.0 / n
+        return loss, (g_mu, t)
+
+    impl = {**_ours(lk.HeteroscedasticGaussian(), y, mu, s), "hand-fused NumPy": hand}
+    torch = _torch()
+    if torch is not None:
+        criterion = torch.nn.GaussianNLLLoss(full=False, eps=0.0)
+
+        def twice(input_, target, var):  # the derived loss is twice GaussianNLLLoss
+            return 2 * criterion(input_, target, var)
+
+        impl["PyTorch"] = _torch_mean(
+            torch,
+            lambda mu_, var, target: twice(mu_, target, var),
+            y,
+            mu,
+            s,
+            transform=lambda m, t: (m, torch.exp(2 * t)),
+        )
+    impl["scipy.stats"] = lambda: -scipy.stats.norm.logpdf(y, mu, np.exp(s)).mean()
+    impl["streaming floor"] = _floor(y, mu, s, gradients=2)
+    return impl
 
 
 # --- Gamma by its mean, log link, shape fixed: half the gamma deviance ----------------------
@@ -94,6 +136,8 @@ def _student_t(shape, rng) -> Implementations:
 
 
 TABLE_CASES = (
+    Case("Gaussian: predicted log-sigma", lk.HeteroscedasticGaussian(), ((10**6,), (10**7,)),
+         (10**4,), _log_sigma),
     Case("Gamma: mean, log link", lk.GammaMean(), ((10**6,), (10**7,)), (10**4,), _gamma),
     Case("Beta: log shapes", lk.Beta(), ((10**6,), (10**7,)), (10**4,), _beta),
     Case("Student-t: nu = 4", lk.StudentT(sigma=1.0, nu=4.0), ((10**6,), (10**7,)), (10**4,),

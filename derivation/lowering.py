@@ -16,10 +16,10 @@ from dataclasses import dataclass
 
 import sympy
 from sympy.codegen.cfunctions import expm1, log1p
-from sympy.core.relational import Relational
-from sympy.logic.boolalg import BooleanAtom, BooleanFunction
 
 from . import functions as F
+from .conditions import CONDITIONS as _CONDITIONS
+from .conditions import is_condition as _is_condition
 
 #: sympy function -> numpy/scipy ufunc (accepting ``out=``).
 UFUNCS = {
@@ -35,19 +35,6 @@ UFUNCS = {
     sympy.Max: "numpy.maximum",
     sympy.Min: "numpy.minimum",
     **{f: f.ufunc for f in F.NAMED if f.ufunc},
-}
-
-#: Relations and boolean connectives -> the numpy ufuncs that compute them elementwise.
-_CONDITIONS = {
-    sympy.Eq: "numpy.equal",
-    sympy.Ne: "numpy.not_equal",
-    sympy.Lt: "numpy.less",
-    sympy.Le: "numpy.less_equal",
-    sympy.Gt: "numpy.greater",
-    sympy.Ge: "numpy.greater_equal",
-    sympy.And: "numpy.logical_and",
-    sympy.Or: "numpy.logical_or",
-    sympy.Not: "numpy.logical_not",
 }
 
 _COMMUTATIVE = {"numpy.add", "numpy.multiply", "numpy.maximum", "numpy.minimum"}
@@ -293,10 +280,6 @@ class Lowering:
         if exponent == -1:
             return self.apply("numpy.divide", [self.scalar("1.0"), self.value(base)])
         return self.apply("numpy.power", [self.value(base), self.value(exponent)])
-
-
-def _is_condition(expr) -> bool:
-    return isinstance(expr, (Relational, BooleanFunction, BooleanAtom))
 
 
 def negative_term(term: sympy.Expr) -> bool:

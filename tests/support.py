@@ -72,5 +72,16 @@ def loss_shape(model: lk.NoiseModel, y: np.ndarray) -> tuple[int, ...]:
     return y.shape[:-1] if model.target.support.event else y.shape
 
 
+def elementwise_domains(model: lk.NoiseModel) -> list[lk.constraints.Domain]:
+    """The domains of a model's positional arguments: the target, then each raw output (a
+    parameter's own domain under the identity, the real line under any other link)."""
+    raws = [
+        c.parameter.domain if c.link.name == "identity" else lk.constraints.real
+        for c in model.choices.values()
+        if c.predicted
+    ]
+    return [model.target.support, *raws]
+
+
 def model_id(model: lk.NoiseModel) -> str:
     return repr(model).replace("'", "")

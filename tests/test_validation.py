@@ -11,7 +11,7 @@ import pytest
 import likelihoods as lk
 from derivation import derive
 
-from support import all_variants, model_id, sample_inputs
+from support import all_variants, elementwise_domains, model_id, sample_inputs
 
 
 def outside(domain: lk.constraints.Domain) -> list[float]:
@@ -212,67 +212,6 @@ def test_a_fixed_parameter_beside_large_inputs_is_checked_once_and_named_without
         fn.loss_and_grad(y, mu, kappa=1.5)
 
 
-def _edges(domain: lk.constraints.Domain) -> list[float]:
-    """Values of ``domain`` at and near its ends and at extreme magnitudes, from its
-    declaration, with NaN and the infinities (a claim about one argument must hold whatever
-    the others hold)."""
-    points = [0.0, 0.5, 1.0, -1.0, 2.0, 1e-300, -1e-300, 1e300, -1e300, 709.0, -745.0]
-    if domain.lower > -math.inf:
-        points.append(domain.lower)
-    if domain.upper < math.inf:
-        points.append(domain.upper)
-    inside = [
-        v for v in points if (v > domain.lower or v == domain.lower and not domain.lower_open)
-    ]
-    inside = [
-        v for v in inside if (v < domain.upper or v == domain.upper and not domain.upper_open)
-    ]
-    if domain.integer:
-        inside = [v for v in inside if v == math.floor(v)]
-    return inside + [math.nan, math.inf, -math.inf]
-
-
-def _elementwise_arguments(model):
-    target = [(model.target.support)]
-    raws = []
-    for choice in model.choices.values():
-        if choice.predicted:
-            identity = choice.link.name == "identity"
-            raws.append(choice.parameter.domain if identity else lk.constraints.real)
-    return target + raws
-
-
-@pytest.mark.parametrize(
-    "model", [m for m in all_variants() if not m.target.support.event], ids=model_id
-)
-def test_a_nonfinite_value_the_loss_is_said_to_carry_makes_every_sample_loss_nonfinite(model):
-    # The kernels list the arguments whose NaN or inf makes the summed loss NaN or inf
-    # (``strict_in``); a finite total then stands for their check. Evaluate each per-sample
-    # loss at NaN and +-inf there, against every combination of edge values of the others.
-    fn = derive(model).compile()
-    kernel = fn._form("elementwise")[1]["loss"]
-    domains = _elementwise_arguments(model)
-    # (none listed is sound too: the runtime then checks every argument, as for a beta's
-    # shapes through exp, whose -inf gives 0)
-    strict_in = kernel.traits["strict_in"]
-    kw = {c: 1.5 for c in fn.constants}
-    for position in strict_in:
-        grids = [_edges(d) for d in domains]
-        grids[position] = [math.nan, math.inf, -math.inf]
-        mesh = [a.ravel() for a in np.meshgrid(*grids, indexing="ij")]
-        with np.errstate(all="ignore"):
-            (per_sample,) = kernel(
-                *mesh,
-                _shape=mesh[0].shape,
-                _dtype=np.dtype(np.float64),
-                _scale=None,
-                _total=False,
-                **kw,
-            )
-        finite = np.isfinite(per_sample)
-        assert not finite.any(), [tuple(a[finite][:1]) for a in mesh]
-
-
 @pytest.mark.parametrize("size", [100, 300_000], ids=["one-pass", "block-by-block"])
 def test_a_loss_that_overflows_on_valid_input_is_returned_not_refused(size):
     # A total of inf leads to the check of the arguments it vouched for; they are valid, so
@@ -310,7 +249,7 @@ def test_nan_and_inf_in_an_argument_with_a_finite_bound_are_named(model, size, r
     y, raws, _, constants = sample_inputs(model, rng, (size,))
     kw = {k: constants[k] for k in fn.constants}
     names = ("y", *fn.inputs)
-    for position, domain in enumerate(_elementwise_arguments(model)):
+    for position, domain in enumerate(elementwise_domains(model)):
         if math.isinf(domain.lower) and math.isinf(domain.upper):
             continue
         for value in (math.nan, math.inf, -math.inf):
