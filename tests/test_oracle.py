@@ -10,6 +10,7 @@ default link (log for a scale, logit for a probability) or the identity; with
 
 from __future__ import annotations
 
+import itertools
 import os
 
 import pytest
@@ -156,9 +157,14 @@ def test_oracle_sweep(model, nll):
     # Where the formula is undefined but has a limit (0 log 0), the result is that limit,
     # never NaN.
     assert not [r for r in records if r.expected is None and r.got != r.got]
-    failures = [
-        (r.what, r.point, r.got, float(r.expected))
-        for r in records
-        if not r.ok() and _key(model, nll, r) not in KNOWN_POINTS
-    ]
-    assert not failures, failures[:5]
+    # the first five failures (a failure's check weighs the inputs' conditioning, slowly)
+    failures = itertools.islice(
+        (
+            (r.what, r.point, r.got, None if r.expected is None else float(r.expected))
+            for r in records
+            if not r.ok() and _key(model, nll, r) not in KNOWN_POINTS
+        ),
+        5,
+    )
+    failures = list(failures)
+    assert not failures, failures
