@@ -23,6 +23,7 @@ def _pairs(add: sympy.Add, is_function, rebuild) -> sympy.Expr:
         coefficient, rest = term.as_coeff_Mul()
         if is_function(rest):
             found.append((term, coefficient, rest.args[-1]))
+    pairs = []
     for t1, c1, u in found:
         for t2, c2, v in found:
             if t1 is t2 or c1 != -c2 or c1 < 0:
@@ -30,13 +31,16 @@ def _pairs(add: sympy.Add, is_function, rebuild) -> sympy.Expr:
             gap = sympy.expand(u - v)
             # u = v + gap with gap a number or free of u's or v's symbols: a shift of one
             shift = gap.is_Number or not (gap.free_symbols & v.free_symbols)
-            if gap == 0 or not (shift or not gap.free_symbols & u.free_symbols):
-                continue
-            rest = [t for t in add.args if t is not t1 and t is not t2]
-            if gap.could_extract_minus_sign():  # f(u) - f(u - g) = -(f(u + g) - f(u))
-                return sympy.Add(*rest, -c1 * rebuild(u, -gap))
-            return sympy.Add(*rest, c1 * rebuild(v, gap))
-    return add
+            if gap != 0 and (shift or not gap.free_symbols & u.free_symbols):
+                pairs.append((sympy.count_ops(gap), t1, t2, c1, u, v, gap))
+    if not pairs:
+        return add
+    # the smallest shift: log G(y + r) - log G(r), not log G(y + r) - log G(y + 1)
+    _, t1, t2, c1, u, v, gap = min(pairs, key=lambda p: p[0])
+    rest = [t for t in add.args if t is not t1 and t is not t2]
+    if gap.could_extract_minus_sign():  # f(u) - f(u - g) = -(f(u + g) - f(u))
+        return sympy.Add(*rest, -c1 * rebuild(u, -gap))
+    return sympy.Add(*rest, c1 * rebuild(v, gap))
 
 
 def _log_gamma(e) -> bool:
