@@ -23,7 +23,7 @@ class LogNormal(NoiseModel):
     >>> from derivation import derive
     >>> from likelihoods import LogNormal
     >>> derive(LogNormal()).loss
-    (mu - log(y))**2
+    (-mu + log(y))**2
     """
 
     target = Target("y", positive)

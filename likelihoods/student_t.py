@@ -23,7 +23,7 @@ class StudentT(NoiseModel):
     >>> from derivation import derive
     >>> from likelihoods import StudentT
     >>> derive(StudentT(sigma=1, nu=3)).loss
-    log((-mu + y)**2 + 3)
+    log((-mu + y)**2/3 + 1)
     """
 
     target = Target("y", real)
