@@ -4,9 +4,9 @@ reduction, rewriting or code generation), and the points it is compared at: ever
 its declared domain, the support's edges and the extremes of float64.
 
 >>> import likelihoods as lk
->>> functions, constants = reference_functions(lk.Poisson())
->>> float(functions[0](2, 0))  # -log p(2 | rate e^0) = 1 + log 2
-1.6931471805599454
+>>> functions, constants = reference_functions(lk.Exponential())
+>>> float(functions[0](2, 0))  # -log p(2 | rate e^0) = 2
+2.0
 """
 
 from __future__ import annotations

@@ -163,8 +163,8 @@ def _log_i0e(x):
 
 # --- _far
 # Where the asymptotic series of the gamma-function differences below apply, and their
-# coefficients, B_2k (the Bernoulli numbers).
-_BERNOULLI_2K = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6, -3617 / 510)
+# coefficients B_2k (B_2 = 1/6, B_4 = -1/30, ...).
+_B2K = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6, -3617 / 510)
 
 
 def _far(x, a):
@@ -187,7 +187,7 @@ def _digamma_difference(x, a):
         xs, ratio = x[far], numpy.log1p(a[far] / x[far])
         with numpy.errstate(over="ignore"):  # 1/(2x(x + a)) underflows to 0 past 1e154
             total = ratio + a[far] / (2 * xs * (xs + a[far]))
-        for k, b in enumerate(_BERNOULLI_2K, 1):
+        for k, b in enumerate(_B2K, 1):
             total -= b / (2 * k) * xs ** (-2.0 * k) * numpy.expm1(-2 * k * ratio)
         out[far] = total
     return out
@@ -206,7 +206,7 @@ def _gammaln_difference(x, a):
         xs, ys = x[far], a[far]
         ratio = numpy.log1p(ys / xs)
         total = (xs + ys - 0.5) * ratio + ys * numpy.log(xs) - ys
-        for k, b in enumerate(_BERNOULLI_2K, 1):
+        for k, b in enumerate(_B2K, 1):
             power = xs ** (1.0 - 2 * k) * numpy.expm1((1 - 2 * k) * ratio)
             total += b / (2 * k * (2 * k - 1)) * power
         out[far] = total

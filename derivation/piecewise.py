@@ -2,9 +2,10 @@
 the raw outputs is a constant of the loss like any other, and a factor every branch shares is
 a factor of the loss.
 
-A density declared by cases (zero inflation, the asymmetric Laplace, Huber's) gives a
-negative log-likelihood with one ``Piecewise`` term. :func:`split_piecewise` rewrites each
-such term so that the rule of :mod:`derivation.canonical` applies to it unchanged:
+A density declared by cases (a point mass mixed in, a check function, a quadratic core with
+linear tails) gives a negative log-likelihood with one ``Piecewise`` term.
+:func:`split_piecewise` rewrites each such term so that the rule of
+:mod:`derivation.canonical` applies to it unchanged:
 
 * Piecewise((a + c1, C), (b + c2, True)) = Piecewise((a, C), (b, True))
   + Piecewise((c1, C), (c2, True)), with c1, c2 and the conditions C free of the outputs:
