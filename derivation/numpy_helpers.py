@@ -195,7 +195,7 @@ def _digamma_difference(x, a):
 
 # --- _gammaln_difference
 # Not in scipy.special: gammaln(x + a) - gammaln(x) loses log10(gammaln(x) / result) digits
-# (3 at x = 1000, a = 1/2; all of them for a negative binomial near its Poisson limit). From
+# (3 at x = 1000, a = 1/2; all of them at x = 1e17, a = 3). From
 # x and x + a = 10 on, Stirling's series (A&S 6.1.40) term by term, as above.
 def _gammaln_difference(x, a):
     """gammaln(x + a) - gammaln(x) for x > 0, x + a > 0."""
