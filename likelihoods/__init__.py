@@ -17,8 +17,16 @@ from . import constraints, sampling
 from .base import FIXED, REGISTRY, Choice, NoiseModel, Parameter, Target, register
 from .links import CLASS_INDEX, CLASSES, COMPONENT, DEFAULT_LINK, LINKS, OTHER_INDEX, Link
 
-for _module in _pkgutil.iter_modules(__path__):
-    _importlib.import_module(f"{__name__}.{_module.name}")
+for _info in _pkgutil.iter_modules(__path__):
+    _module = _importlib.import_module(f"{__name__}.{_info.name}")
+    for _value in list(vars(_module).values()):  # the families the module itself defines
+        if (
+            isinstance(_value, type)
+            and issubclass(_value, NoiseModel)
+            and _value is not NoiseModel
+            and _value.__module__ == _module.__name__
+        ):
+            register(_value)
 globals().update(REGISTRY)
 
 #: The families the command-line overview walks through first.

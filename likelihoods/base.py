@@ -74,8 +74,6 @@ class NoiseModel:
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
         check_declaration(cls)
-        if cls.__module__.startswith(f"{__package__}."):  # a built-in family
-            register(cls)
 
     def __init__(self, **choices: str | float | sympy.Expr) -> None:
         names = [p.name for p in self.parameters]
@@ -236,7 +234,8 @@ REGISTRY: dict[str, type[NoiseModel]] = {}
 
 def register(cls: type[NoiseModel]) -> type[NoiseModel]:
     """Class decorator adding a family to :data:`REGISTRY` under its class name (built-in
-    families are registered by being declared; a family of your own may be added with it)."""
+    families are registered by being defined in a module of this package, when the package is
+    imported; a family of your own may be added with it)."""
     REGISTRY[cls.__name__] = cls
     return cls
 
