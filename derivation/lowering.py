@@ -196,9 +196,9 @@ class Lowering:
         operands = [
             self._condition(a) if _is_condition(a) else self.value(a) for a in condition.args
         ]
-        acc = self.apply(function, operands[:2]) if len(operands) > 1 else None
-        if acc is None:
+        if len(operands) == 1:  # Not
             return self.apply(function, operands)
+        acc = self.apply(function, operands[:2])
         for i in operands[2:]:
             acc = self.apply(function, [acc, i])
         return acc

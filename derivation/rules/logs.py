@@ -69,7 +69,7 @@ def _square_root(w: sympy.Expr) -> sympy.Expr | None:
     for factor in sympy.Mul.make_args(w):
         if factor.is_Pow and factor.exp.is_even:
             roots.append(factor.base ** (factor.exp / 2))
-        elif factor.is_positive and not factor.is_Number or factor.is_Number and factor > 0:
+        elif factor.is_positive:
             roots.append(sympy.sqrt(factor))
         else:
             return None
