@@ -189,16 +189,22 @@ def kernels_source(
     return helpers, "\n\n\n".join(kernels)
 
 
+#: The files whose ``# --- name`` units generated modules copy.
+HELPER_MODULES = ("numpy_helpers.py", "gamma_helpers.py")
+
+
 @functools.cache
 def helper_units() -> dict[str, str]:
-    """Helper name -> the source of its unit in :mod:`derivation.numpy_helpers` (the group of
-    definitions after its ``# --- name`` marker), read as text: importing the module would
-    import scipy.special, which waits for the first compiled loss."""
-    source = pathlib.Path(__file__).with_name("numpy_helpers.py").read_text()
+    """Helper name -> the source of its unit in :mod:`derivation.numpy_helpers` or
+    :mod:`derivation.gamma_helpers` (the group of definitions after its ``# --- name``
+    marker), read as text: importing them would import scipy.special, which waits for the
+    first compiled loss."""
     units = {}
-    for chunk in source.split("\n# --- ")[1:]:
-        name, _, code = chunk.partition("\n")
-        units[name] = code.strip()
+    for module in HELPER_MODULES:
+        source = pathlib.Path(__file__).with_name(module).read_text()
+        for chunk in source.split("\n# --- ")[1:]:
+            name, _, code = chunk.partition("\n")
+            units[name] = code.strip()
     return units
 
 

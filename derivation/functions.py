@@ -21,7 +21,12 @@ import sympy
 from sympy.codegen.cfunctions import log1p
 
 from .class_functions import amax, log_softmax, logsumexp, lse_excess, replace_column, softmax
-from .gamma_functions import digamma_difference, gammaln_difference
+from .gamma_functions import (
+    digamma_difference,
+    digamma_exp_scaled,
+    gammaln_difference,
+    gammaln_exp,
+)
 from .log_functions import betaln, log1p_square, logaddexp, square_fraction, x_over_1px2
 from .named import NamedBase as _Named
 
@@ -225,6 +230,8 @@ NAMED = (
     betaln,
     gammaln_difference,
     digamma_difference,
+    gammaln_exp,
+    digamma_exp_scaled,
     logsumexp,
     softmax,
     log_softmax,
@@ -262,6 +269,8 @@ __all__ = [
     "betaln",
     "gammaln_difference",
     "digamma_difference",
+    "gammaln_exp",
+    "digamma_exp_scaled",
     "logsumexp",
     "softmax",
     "log_softmax",

@@ -1,6 +1,6 @@
 """Named functions for differences of log-gamma and digamma functions: ``gammaln_difference``
 and ``digamma_difference``, finite and accurate where the two functions are large and close
-(see :func:`derivation.numpy_helpers._gammaln_difference`), introduced by the rule
+(see :func:`derivation.gamma_helpers._gammaln_difference`), introduced by the rule
 ``gammaln_difference`` of :mod:`derivation.rules.logs`.
 
 >>> import sympy
@@ -62,4 +62,42 @@ class digamma_difference(_Named):
         )
 
 
-__all__ = ["gammaln_difference", "digamma_difference"]
+class gammaln_exp(_Named):
+    r"""log Gamma(e^t), for any real t: finite where e^t underflows (log Gamma(x) = -log x +
+    log Gamma(1 + x)), introduced by the rule ``log_gamma_of_exp``."""
+
+    nargs = 1
+    lowerings = {"numpy": "_gammaln_exp({0})"}
+
+    @classmethod
+    def definition(cls, t):
+        return sympy.loggamma(sympy.exp(t))
+
+    def fdiff(self, argindex=1):
+        return digamma_exp_scaled(self.args[0])
+
+    def _latex_body(self, printer):
+        return r"\log\Gamma\left(e^{%s}\right)" % printer._print(self.args[0])
+
+
+class digamma_exp_scaled(_Named):
+    r"""e^t psi(e^t), the derivative of ``gammaln_exp``: -1 where e^t underflows, never 0 *
+    inf (psi(x) = psi(1 + x) - 1/x)."""
+
+    nargs = 1
+    lowerings = {"numpy": "_digamma_exp_scaled({0})"}
+
+    @classmethod
+    def definition(cls, t):
+        return sympy.exp(t) * sympy.polygamma(0, sympy.exp(t))
+
+    def fdiff(self, argindex=1):
+        t = self.args[0]
+        return self + sympy.exp(2 * t) * sympy.polygamma(1, sympy.exp(t))
+
+    def _latex_body(self, printer):
+        t = printer._print(self.args[0])
+        return r"e^{%s}\psi\left(e^{%s}\right)" % (t, t)
+
+
+__all__ = ["gammaln_difference", "digamma_difference", "gammaln_exp", "digamma_exp_scaled"]

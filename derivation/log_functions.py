@@ -121,13 +121,13 @@ class square_fraction(_Named):
 
 
 class betaln(_Named):
-    r"""log B(a, b) = log Gamma(a) + log Gamma(b) - log Gamma(a + b) for a, b > 0:
-    ``scipy.special.betaln``, which does not subtract two large log-gammas when one argument
-    is much larger than the other."""
+    r"""log B(a, b) = log Gamma(a) + log Gamma(b) - log Gamma(a + b) for a, b > 0, computed
+    without subtracting two large log-gammas (see
+    :func:`derivation.gamma_helpers._betaln`; ``scipy.special.betaln`` does for moderate
+    arguments)."""
 
     nargs = 2
-    lowerings = {"numpy": "scipy.special.betaln({0}, {1})"}
-    ufunc, keeps_nonfinite = "scipy.special.betaln", (0, 1)
+    lowerings = {"numpy": "_betaln({0}, {1})"}
 
     @classmethod
     def definition(cls, a, b):

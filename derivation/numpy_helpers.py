@@ -161,58 +161,6 @@ def _log_i0e(x):
     return out
 
 
-# --- _far
-# Where the asymptotic series of the gamma-function differences below apply, and their
-# coefficients B_2k (B_2 = 1/6, B_4 = -1/30, ...).
-_B2K = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6, -3617 / 510)
-
-
-def _far(x, a):
-    """x and a as float arrays of one shape, and where the asymptotic series applies."""
-    x, a = numpy.broadcast_arrays(numpy.asarray(x, float), numpy.asarray(a, float))
-    return x, a, (x >= 10) & (x + a >= 10)
-
-
-# --- _digamma_difference
-# Not in scipy.special: digamma(x + a) - digamma(x) of large, close arguments cancels (all of
-# it at x = 5e21, a = 1.2). From x and x + a = 10 on, the asymptotic series of digamma
-# (Abramowitz & Stegun 6.3.18) gives the difference term by term, each term's own difference
-# as x^-2k expm1(-2k log1p(a/x)); 8 terms reach full precision there.
-def _digamma_difference(x, a):
-    """digamma(x + a) - digamma(x) for x > 0, x + a > 0."""
-    x, a, far = _far(x, a)
-    with numpy.errstate(invalid="ignore"):
-        out = numpy.array(scipy.special.digamma(x + a) - scipy.special.digamma(x), dtype=float)
-    if numpy.any(far):
-        xs, ratio = x[far], numpy.log1p(a[far] / x[far])
-        with numpy.errstate(over="ignore"):  # 1/(2x(x + a)) underflows to 0 past 1e154
-            total = ratio + a[far] / (2 * xs * (xs + a[far]))
-        for k, b in enumerate(_B2K, 1):
-            total -= b / (2 * k) * xs ** (-2.0 * k) * numpy.expm1(-2 * k * ratio)
-        out[far] = total
-    return out
-
-
-# --- _gammaln_difference
-# Not in scipy.special: gammaln(x + a) - gammaln(x) loses log10(gammaln(x) / result) digits
-# (3 at x = 1000, a = 1/2; all of them at x = 1e17, a = 3). From
-# x and x + a = 10 on, Stirling's series (A&S 6.1.40) term by term, as above.
-def _gammaln_difference(x, a):
-    """gammaln(x + a) - gammaln(x) for x > 0, x + a > 0."""
-    x, a, far = _far(x, a)
-    with numpy.errstate(invalid="ignore"):
-        out = numpy.array(scipy.special.gammaln(x + a) - scipy.special.gammaln(x), dtype=float)
-    if numpy.any(far):
-        xs, ys = x[far], a[far]
-        ratio = numpy.log1p(ys / xs)
-        total = (xs + ys - 0.5) * ratio + ys * numpy.log(xs) - ys
-        for k, b in enumerate(_B2K, 1):
-            power = xs ** (1.0 - 2 * k) * numpy.expm1((1 - 2 * k) * ratio)
-            total += b / (2 * k * (2 * k - 1)) * power
-        out[far] = total
-    return out
-
-
 # --- _take
 # numpy.take_along_axis and put_along_axis cost microseconds of bookkeeping per call,
 # which a kernel run block by block pays per block; one entry per row of a contiguous

@@ -30,7 +30,7 @@ from .rules.classes import (
     SOFTMAX_MINUS_MASS,
 )
 from .rules.exponentials import COMBINE_EXPONENTIALS, LOG_SUM_EXP
-from .rules.gamma import DIGAMMA_DIFFERENCE, GAMMALN_DIFFERENCE
+from .rules.gamma import DIGAMMA_DIFFERENCE, GAMMALN_DIFFERENCE, LOG_GAMMA_OF_EXP
 from .rules.logistic import LOGISTIC_TO_EXPIT, SPLIT_EXPIT_CONSTANT, SPLIT_SOFTPLUS_LINEAR
 from .rules.logs import (
     COEFFICIENT_LOG_TO_XLOGY,
@@ -52,11 +52,12 @@ RULES: tuple[Rule, ...] = (
     LOG1P_SQUARE,
     # sum: whole sums, before differentiation
     LOGISTIC_TO_EXPIT,
-    SPLIT_SOFTPLUS_LINEAR,
     SPLIT_EXPIT_CONSTANT,
     LOG_SUM_EXP,
+    SPLIT_SOFTPLUS_LINEAR,
     LOG_BETA,
     GAMMALN_DIFFERENCE,
+    LOG_GAMMA_OF_EXP,
     DIGAMMA_DIFFERENCE,
     SQUARE_FRACTION,
     ONE_MINUS_COS,

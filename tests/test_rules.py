@@ -16,7 +16,7 @@ import scipy.special
 import sympy
 
 import likelihoods as lk
-from derivation import forms, numpy_helpers, rewriting
+from derivation import forms, gamma_helpers, numpy_helpers, rewriting
 from derivation.canonical import reduce_model
 from derivation.functions import expand_definitions, expit, log1p, softplus, x_over_1px2
 from derivation.kernel_printer import KernelPrinter
@@ -24,7 +24,7 @@ from derivation.rules import cancellation, exponentials, gamma, logistic, logs
 
 x, y, z, mu, s, k = sympy.symbols("x y z mu s k", real=True)
 p = sympy.Symbol("p", positive=True)
-NAMESPACE = {"numpy": np, "scipy": scipy, **vars(numpy_helpers)}
+NAMESPACE = {"numpy": np, "scipy": scipy, **vars(numpy_helpers), **vars(gamma_helpers)}
 
 #: rule, the motivating expression, its variables and values, the exact value, a near miss.
 ELEMENTWISE = [
@@ -36,8 +36,13 @@ ELEMENTWISE = [
     (logs.COEFFICIENT_LOG_TO_XLOGY, y * sympy.log(p), (y, p), (0.0, 0.0), 0.0, 2 * sympy.log(p)),
     (logistic.LOGISTIC_TO_EXPIT, sympy.exp(x) / (1 + sympy.exp(x)), (x,), (800.0,), None,
      sympy.exp(x) / (2 + sympy.exp(x))),
+    (logistic.LOGISTIC_TO_EXPIT, sympy.exp(x) * (p - y) / (1 + sympy.exp(x)), (p, y, x),
+     (2.0, 1.0, 800.0), None, sympy.exp(x) / (2 + sympy.exp(x))),
     (logistic.SPLIT_SOFTPLUS_LINEAR, softplus(z) - y * z, (y, z), (1.0, 40.0), None,
      softplus(z) - y * z**2),
+    (logistic.SPLIT_SOFTPLUS_LINEAR,
+     (y + 1 / p) * softplus(z + sympy.log(p)) - y * z - y * sympy.log(p), (y, p, z),
+     (1e6, 1.5, 345.0), None, (y + 1 / p) * softplus(z**2 + sympy.log(p)) - y * z),
     (logistic.SPLIT_EXPIT_CONSTANT, expit(z) - 1, (z,), (40.0,), None, expit(z) - z),
     (logistic.SPLIT_EXPIT_CONSTANT, 2 * expit(z) - 1, (z,), (1e-10,), None,
      2 * expit(z) - y * z),
@@ -50,6 +55,8 @@ ELEMENTWISE = [
      log1p(y * sympy.exp(x))),
     (gamma.GAMMALN_DIFFERENCE, sympy.loggamma(p + sympy.Rational(1, 2)) - sympy.loggamma(p),
      (p,), (1e15,), None, sympy.loggamma(p + sympy.Rational(1, 2)) - sympy.loggamma(2 * p)),
+    (gamma.LOG_GAMMA_OF_EXP, sympy.loggamma(p * expit(-x)), (p, x), (1.5, 800.0), None,
+     sympy.loggamma(p + x)),
     (gamma.DIGAMMA_DIFFERENCE, sympy.polygamma(0, p + k) - sympy.polygamma(0, p), (p, k),
      (5e21, 1.2), None, sympy.polygamma(0, p + k) - sympy.polygamma(0, 2 * p)),
     (logs.LOG1P_SQUARE, log1p((y - mu) ** 2 * sympy.exp(-2 * s)), (y, mu, s),

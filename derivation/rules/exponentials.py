@@ -57,7 +57,7 @@ COMBINE_EXPONENTIALS = Rule(
 )
 
 
-def _log_of_term(term: sympy.Expr) -> sympy.Expr | None:
+def log_of_positive_product(term: sympy.Expr) -> sympy.Expr | None:
     """log(term) without a log of an exponential or a sigmoid left in it, or None if the term
     is not a product of positive factors."""
     parts = []
@@ -80,7 +80,7 @@ def log_sum_exp(expr: sympy.Expr) -> sympy.Expr:
         terms = sympy.Add.make_args(log.args[0])
         if len(terms) < 2 or not any(t.has(sympy.exp, expit) for t in terms):
             return log
-        logs = [_log_of_term(t) for t in terms]
+        logs = [log_of_positive_product(t) for t in terms]
         if any(entry is None for entry in logs):
             return log
         return functools.reduce(lambda acc, x: logaddexp(x, acc), logs[::-1])
@@ -88,7 +88,7 @@ def log_sum_exp(expr: sympy.Expr) -> sympy.Expr:
     def convert_log1p(log: log1p) -> sympy.Expr:
         # log1p(w) = softplus(log w) for w a positive product holding an exponential
         w = log.args[0]
-        logged = _log_of_term(w) if w.has(sympy.exp) else None
+        logged = log_of_positive_product(w) if w.has(sympy.exp) else None
         return log if logged is None else softplus(logged)
 
     expr = expr.replace(lambda e: isinstance(e, log1p), convert_log1p)

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import sympy
 
-from ..functions import digamma_difference, gammaln, gammaln_difference
+from ..functions import digamma_difference, expit, gammaln, gammaln_difference, gammaln_exp
 from .base import Rule
+from .exponentials import log_of_positive_product
 
 
 def _pairs(add: sympy.Add, is_function, rebuild) -> sympy.Expr:
@@ -80,4 +81,26 @@ DIGAMMA_DIFFERENCE = Rule(
     rewrite=digamma_difference_rule,
 )
 
-__all__ = ["GAMMALN_DIFFERENCE", "DIGAMMA_DIFFERENCE"]
+
+def log_gamma_of_exp(expr: sympy.Expr) -> sympy.Expr:
+    # log G(u) = gammaln_exp(log u) for u a product of positive factors holding an
+    # exponential or a sigmoid: a shape e^eta or m phi = phi expit(eta) underflows to 0 (log G
+    # of inf) long before its logarithm does, and the derivative u psi(u) is 0 * inf there.
+    def convert(call: sympy.Expr) -> sympy.Expr:
+        u = call.args[0]
+        logged = log_of_positive_product(u) if u.has(sympy.exp, expit) else None
+        return call if logged is None else gammaln_exp(logged)
+
+    return expr.replace(_log_gamma, convert)
+
+
+LOG_GAMMA_OF_EXP = Rule(
+    "log_gamma_of_exp",
+    "sum",
+    matches="log G(u), u a product of positive factors with an exponential or a sigmoid",
+    writes="gammaln_exp(log u), the logarithm of each factor taken apart",
+    identity="log G(x) = log G(1 + x) - log x",
+    rewrite=log_gamma_of_exp,
+)
+
+__all__ = ["GAMMALN_DIFFERENCE", "DIGAMMA_DIFFERENCE", "LOG_GAMMA_OF_EXP"]
