@@ -22,6 +22,7 @@ import sympy
 from sympy.core.function import AppliedUndef
 
 from likelihoods import NoiseModel
+from likelihoods.links import CLASSES
 
 #: Values a log-density may not hold anywhere: they make every loss NaN or infinite.
 _NOT_FINITE = (sympy.nan, sympy.zoo, sympy.oo, -sympy.oo, sympy.I)
@@ -49,6 +50,7 @@ def check_log_density(model: NoiseModel, declared: object) -> sympy.Expr:
             f"{where}: {undefined[0]} is an undefined function; declare it with a definition "
             "(a sympy expression) instead"
         )
+    _check_class_sums(where, declared)
     symbols = {model.parameter_symbol(n) for n in model.predicted}
     if not declared.has(*symbols):
         raise ValueError(
@@ -56,6 +58,19 @@ def check_log_density(model: NoiseModel, declared: object) -> sympy.Expr:
             f"parameters ({', '.join(model.predicted)}), so there is nothing to fit"
         )
     return declared
+
+
+def _check_class_sums(where: str, declared: sympy.Expr) -> None:
+    """Refuse a sum over the classes that does not run over all of them: the kernels sum
+    whole rows of the class axis (a term free of the index may be summed over any range)."""
+    for s in declared.atoms(sympy.Sum):
+        for index, low, high in s.limits:
+            if s.function.has(index) and (low, high) != (0, CLASSES - 1):
+                raise ValueError(
+                    f"{where}: the sum {s} runs over {index} from {low} to {high}; a sum over "
+                    f"the classes must run over all of them, {index} from 0 to {CLASSES - 1} "
+                    "(a partial sum is not supported)"
+                )
 
 
 def check_loss(model: NoiseModel, loss: sympy.Expr, outputs: tuple, gradient: tuple) -> None:

@@ -24,7 +24,8 @@ from .functions import expand_definitions, logsumexp
 
 
 def factor_out_of_sums(expr: sympy.Expr) -> sympy.Expr:
-    """Sum(a*f(k) + b*g(k)) -> a*Sum(f(k)) + b*Sum(g(k)) for a, b free of k."""
+    """Sum(a*f(k) + b*g(k)) -> a*Sum(f(k)) + b*Sum(g(k)) for a, b free of k; a sum of a
+    term free of k is evaluated (Sum(1) over the classes is K)."""
 
     def split(s: sympy.Sum) -> sympy.Expr:
         body, limits = s.function, s.limits
@@ -32,7 +33,8 @@ def factor_out_of_sums(expr: sympy.Expr) -> sympy.Expr:
         out = []
         for term in sympy.Add.make_args(sympy.expand(body, power_exp=False, log=False)):
             free, dependent = term.as_independent(*indices, as_Add=False)
-            out.append(free * sympy.Sum(dependent, *limits))
+            summed = sympy.Sum(dependent, *limits)
+            out.append(free * (summed if dependent.has(*indices) else summed.doit()))
         return sympy.Add(*out)
 
     return expr.replace(lambda e: isinstance(e, sympy.Sum), split)

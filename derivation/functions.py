@@ -27,7 +27,14 @@ from .gamma_functions import (
     gammaln_difference,
     gammaln_exp,
 )
-from .log_functions import betaln, log1p_square, logaddexp, square_fraction, x_over_1px2
+from .log_functions import (
+    betaln,
+    log1p_square,
+    log_mix,
+    logaddexp,
+    square_fraction,
+    x_over_1px2,
+)
 from .named import NamedBase as _Named
 
 
@@ -224,6 +231,7 @@ NAMED = (
     log_i0e,
     one_minus_i1_over_i0,
     logaddexp,
+    log_mix,
     log1p_square,
     x_over_1px2,
     square_fraction,
@@ -263,6 +271,7 @@ __all__ = [
     "log_i0e",
     "one_minus_i1_over_i0",
     "logaddexp",
+    "log_mix",
     "log1p_square",
     "x_over_1px2",
     "square_fraction",

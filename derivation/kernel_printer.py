@@ -119,6 +119,18 @@ class KernelPrinter(SciPyPrinter):
     def _print_log_softmax(self, expr):
         return f"scipy.special.log_softmax({self._print(expr.args[0])}, axis=-1)"
 
+    def _print_Max(self, expr):  # sympy's own prints functools.reduce, not imported here
+        return self._nested("numpy.maximum", expr.args)
+
+    def _print_Min(self, expr):
+        return self._nested("numpy.minimum", expr.args)
+
+    def _nested(self, function: str, args) -> str:
+        code = self._print(args[0])
+        for arg in args[1:]:
+            code = f"{function}({code}, {self._print(arg)})"
+        return code
+
     def _print_Float(self, expr):
         return repr(float(expr))
 

@@ -1,4 +1,4 @@
-"""Named functions for logarithms of sums: ``logaddexp``, ``log1p_square`` with its
+"""Named functions for logarithms of sums: ``logaddexp`` and ``log_mix``, ``log1p_square`` with its
 derivative ``x_over_1px2`` and ``square_fraction`` (x times it), and ``betaln``. Each is
 written so that it neither overflows nor cancels where its plain definition does (see the
 rules in :mod:`derivation.rules.exponentials` and :mod:`derivation.rules.logs`, which
@@ -15,7 +15,7 @@ expit(a - b)
 from __future__ import annotations
 
 import sympy
-from sympy.codegen.cfunctions import log1p
+from sympy.codegen.cfunctions import expm1, log1p
 
 from .named import NamedBase as _Named
 
@@ -45,6 +45,47 @@ class logaddexp(_Named):
     def _latex_body(self, printer):
         a, b = (printer._print(x) for x in self.args)
         return r"\log\left(e^{%s} + e^{%s}\right)" % (a, b)
+
+
+class log_mix(_Named):
+    r"""log(expit(-z) e^a + expit(z) e^b), the log-density of a two-component mixture whose
+    weight is logistic in z: pivoted on the larger of a and b as m + log1p(w expm1(-|a -
+    b|)), w the smaller one's weight, where that sum is at least 1/2 (so a value near 0, a
+    mixture with a component near certainty, keeps its digits), ``logaddexp`` of the two
+    terms otherwise."""
+
+    nargs = 3
+    lowerings = {}
+
+    @staticmethod
+    def primitives(z, a, b):
+        from .functions import expit, softplus
+
+        # the smaller one's weight, expit(z) if a > b (either where a = b: expm1(0) = 0)
+        u = expit(sympy.sign(a - b) * z) * expm1(-sympy.Abs(a - b))
+        direct = logaddexp(a - softplus(z), b - softplus(-z))
+        return sympy.Piecewise((sympy.Max(a, b) + log1p(u), u >= -sympy.S.Half), (direct, True))
+
+    @classmethod
+    def definition(cls, z, a, b):
+        e = sympy.exp
+        return sympy.log(e(a) / (1 + e(z)) + e(b) / (1 + e(-z)))
+
+    def fdiff(self, argindex=1):
+        from .functions import softplus
+
+        z, a, b = self.args
+        if argindex == 2:  # the first component's share of the mixture
+            return sympy.exp(a - softplus(z) - self)
+        if argindex == 3:
+            return sympy.exp(b - softplus(-z) - self)
+        # expit(z) expit(-z) (e^b - e^a) / e^self, the difference as an expm1 of -|a - b|
+        scale = sympy.exp(sympy.Max(a, b) - self - softplus(z) - softplus(-z))
+        return -sympy.sign(b - a) * scale * expm1(-sympy.Abs(a - b))
+
+    def _latex_body(self, printer):
+        z, a, b = (printer._print(x) for x in self.args)
+        return r"\log\left(\sigma(-%s) e^{%s} + \sigma(%s) e^{%s}\right)" % (z, a, z, b)
 
 
 class log1p_square(_Named):
@@ -143,4 +184,4 @@ class betaln(_Named):
         return r"\log B\left(%s, %s\right)" % (a, b)
 
 
-__all__ = ["logaddexp", "log1p_square", "x_over_1px2", "square_fraction", "betaln"]
+__all__ = ["logaddexp", "log_mix", "log1p_square", "x_over_1px2", "square_fraction", "betaln"]

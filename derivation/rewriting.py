@@ -29,7 +29,7 @@ from .rules.classes import (
     REPLACE_TARGET_COLUMN,
     SOFTMAX_MINUS_MASS,
 )
-from .rules.exponentials import COMBINE_EXPONENTIALS, LOG_SUM_EXP
+from .rules.exponentials import COMBINE_EXPONENTIALS, LOG_SUM_EXP, LOGISTIC_MIXTURE
 from .rules.gamma import DIGAMMA_DIFFERENCE, GAMMALN_DIFFERENCE, LOG_GAMMA_OF_EXP
 from .rules.logistic import LOGISTIC_TO_EXPIT, SPLIT_EXPIT_CONSTANT, SPLIT_SOFTPLUS_LINEAR
 from .rules.logs import (
@@ -54,6 +54,7 @@ RULES: tuple[Rule, ...] = (
     LOGISTIC_TO_EXPIT,
     SPLIT_EXPIT_CONSTANT,
     LOG_SUM_EXP,
+    LOGISTIC_MIXTURE,
     SPLIT_SOFTPLUS_LINEAR,
     LOG_BETA,
     GAMMALN_DIFFERENCE,

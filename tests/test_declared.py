@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import scipy.special
 import sympy
 
 import likelihoods as lk
@@ -101,3 +102,37 @@ def test_an_unknown_prediction_is_refused():
 )
 def test_integer_domains_without_bounds_are_described(domain, text):
     assert domain.describe() == text
+
+
+def _class_model(body):
+    class OverClasses(lk.NoiseModel):
+        target = lk.Target("y", c.simplex)
+        parameters = (lk.Parameter("p", c.simplex, default="softmax", raw="z"),)
+        prediction = "mode"
+
+        def log_density(self, y, p):
+            return body(y, p, lk.CLASS_INDEX, lk.CLASSES)
+
+    return OverClasses()
+
+
+def test_a_sum_over_part_of_the_classes_is_refused_by_name():
+    partial = _class_model(lambda y, p, k, K: sympy.Sum(y[k] * sympy.log(p[k]), (k, 1, K - 1)))
+    with pytest.raises(ValueError, match=r"OverClasses.log_density: the sum .* runs over k from 1"):
+        derive(partial)
+
+
+def test_a_sum_of_a_constant_over_the_classes_is_their_number():
+    # log p = sum_k y_k log p_k - log(sum_k 1): the cross-entropy minus log K
+    def body(y, p, k, K):
+        return sympy.Sum(y[k] * sympy.log(p[k]), (k, 0, K - 1)) - sympy.log(
+            sympy.Sum(1, (k, 0, K - 1))
+        )
+
+    fn = derive(_class_model(body)).compile(nll=True)
+    rng = np.random.default_rng(7)
+    for classes in (2, 5):
+        z = rng.normal(size=(4, classes))
+        labels = rng.integers(0, classes, size=4)
+        expected = -scipy.special.log_softmax(z, axis=-1)[np.arange(4), labels] + np.log(classes)
+        np.testing.assert_allclose(fn(labels, z, reduction="none"), expected, rtol=1e-14)

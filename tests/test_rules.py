@@ -18,7 +18,14 @@ import sympy
 import likelihoods as lk
 from derivation import forms, gamma_helpers, numpy_helpers, rewriting
 from derivation.canonical import reduce_model
-from derivation.functions import expand_definitions, expit, log1p, softplus, x_over_1px2
+from derivation.functions import (
+    expand_definitions,
+    expit,
+    log1p,
+    logaddexp,
+    softplus,
+    x_over_1px2,
+)
 from derivation.kernel_printer import KernelPrinter
 from derivation.rules import cancellation, exponentials, gamma, logistic, logs
 
@@ -53,6 +60,8 @@ ELEMENTWISE = [
      None, sympy.log(sympy.exp(x) + y)),
     (exponentials.LOG_SUM_EXP, log1p(p * sympy.exp(x)), (p, x), (2.0, 800.0), None,
      log1p(y * sympy.exp(x))),
+    (exponentials.LOGISTIC_MIXTURE, logaddexp(x - softplus(z), -softplus(-z)), (x, z),
+     (-1e-60, 1.0), None, logaddexp(x - softplus(z), -softplus(z))),
     (gamma.GAMMALN_DIFFERENCE, sympy.loggamma(p + sympy.Rational(1, 2)) - sympy.loggamma(p),
      (p,), (1e15,), None, sympy.loggamma(p + sympy.Rational(1, 2)) - sympy.loggamma(2 * p)),
     (gamma.LOG_GAMMA_OF_EXP, sympy.loggamma(p * expit(-x)), (p, x), (1.5, 800.0), None,

@@ -16,7 +16,7 @@ import functools
 
 import sympy
 
-from ..functions import expit, log1p, logaddexp, softplus
+from ..functions import expit, log1p, log_mix, logaddexp, softplus
 from .base import Rule
 
 
@@ -105,4 +105,30 @@ LOG_SUM_EXP = Rule(
     rewrite=log_sum_exp,
 )
 
-__all__ = ["COMBINE_EXPONENTIALS", "LOG_SUM_EXP"]
+
+def logistic_mixture(expr: sympy.Expr) -> sympy.Expr:
+    # logaddexp(a - softplus(z), b - softplus(-z)) = log(expit(-z) e^a + expit(z) e^b): a
+    # mixture of two terms weighted expit(-z) and expit(z), whose value is near 0 where the
+    # heavier component is near certainty (zero inflation at a small rate): log_mix keeps it
+    # as log1p of a product there, never the difference of two terms near log expit(z).
+    def convert(call: logaddexp) -> sympy.Expr:
+        first, second = call.args
+        for sp in sorted(first.atoms(softplus), key=sympy.default_sort_key):
+            mirror = softplus(-sp.args[0])
+            if -sp in sympy.Add.make_args(first) and -mirror in sympy.Add.make_args(second):
+                return log_mix(sp.args[0], first + sp, second + mirror)
+        return call
+
+    return expr.replace(lambda e: isinstance(e, logaddexp), convert)
+
+
+LOGISTIC_MIXTURE = Rule(
+    "logistic_mixture",
+    "sum",
+    matches="logaddexp(a - softplus(z), b - softplus(-z))",
+    writes="log_mix(z, a, b)",
+    identity="log(expit(-z) e^a + expit(z) e^b) = b + log1p(expit(-z) expm1(a - b))",
+    rewrite=logistic_mixture,
+)
+
+__all__ = ["COMBINE_EXPONENTIALS", "LOG_SUM_EXP", "LOGISTIC_MIXTURE"]
