@@ -190,15 +190,14 @@ def kernels_source(
 
 
 #: The files whose ``# --- name`` units generated modules copy.
-HELPER_MODULES = ("numpy_helpers.py", "gamma_helpers.py")
+HELPER_MODULES = ("numpy_helpers.py", "gamma_helpers.py", "bessel_helpers.py")
 
 
 @functools.cache
 def helper_units() -> dict[str, str]:
-    """Helper name -> the source of its unit in :mod:`derivation.numpy_helpers` or
-    :mod:`derivation.gamma_helpers` (the group of definitions after its ``# --- name``
-    marker), read as text: importing them would import scipy.special, which waits for the
-    first compiled loss."""
+    """Helper name -> the source of its unit in one of :data:`HELPER_MODULES` (the group of
+    definitions after its ``# --- name`` marker), read as text: importing them would import
+    scipy.special, which waits for the first compiled loss."""
     units = {}
     for module in HELPER_MODULES:
         source = pathlib.Path(__file__).with_name(module).read_text()

@@ -20,6 +20,7 @@ from __future__ import annotations
 import sympy
 from sympy.codegen.cfunctions import log1p
 
+from .bessel_functions import bessel_i_gap, bessel_i_ratio, log_ive
 from .class_functions import amax, log_softmax, logsumexp, lse_excess, replace_column, softmax
 from .gamma_functions import (
     digamma_difference,
@@ -230,6 +231,9 @@ NAMED = (
     gammaln,
     log_i0e,
     one_minus_i1_over_i0,
+    log_ive,
+    bessel_i_gap,
+    bessel_i_ratio,
     logaddexp,
     log_mix,
     log1p_square,
@@ -270,6 +274,9 @@ __all__ = [
     "gammaln",
     "log_i0e",
     "one_minus_i1_over_i0",
+    "log_ive",
+    "bessel_i_gap",
+    "bessel_i_ratio",
     "logaddexp",
     "log_mix",
     "log1p_square",

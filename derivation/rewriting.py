@@ -21,6 +21,7 @@ from __future__ import annotations
 import sympy
 
 from .rules.base import Rule
+from .rules.bessel import BESSEL_GAP_COMPLEMENT
 from .rules.cancellation import GROUP_SCALED_RESIDUALS, ONE_MINUS_COS
 from .rules.classes import (
     DELTA_OVER_TO_XDIVY,
@@ -36,6 +37,7 @@ from .rules.logs import (
     COEFFICIENT_LOG_TO_XLOGY,
     LOG1P,
     LOG1P_SQUARE,
+    LOG_BESSEL_I,
     LOG_BESSEL_I0,
     LOG_BETA,
     LOG_GAMMA,
@@ -47,6 +49,7 @@ RULES: tuple[Rule, ...] = (
     # local: one function call at a time
     LOG_GAMMA,
     LOG_BESSEL_I0,
+    LOG_BESSEL_I,
     COMBINE_EXPONENTIALS,
     LOG1P,
     LOG1P_SQUARE,
@@ -62,6 +65,7 @@ RULES: tuple[Rule, ...] = (
     DIGAMMA_DIFFERENCE,
     SQUARE_FRACTION,
     ONE_MINUS_COS,
+    BESSEL_GAP_COMPLEMENT,
     COEFFICIENT_LOG_TO_XLOGY,
     SOFTMAX_MINUS_MASS,
     DELTA_OVER_TO_XDIVY,

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import scipy.special
 
+from derivation import bessel_helpers as B
 from derivation import gamma_helpers as G
 from derivation import numpy_helpers as H
 from derivation.codegen import helper_units
@@ -82,6 +83,24 @@ def test_log_gamma_of_an_exponential_and_its_derivative_past_underflow():
     below = t < -1  # away from the root of psi, where rounding e^t moves x psi(x) most
     assert _ulps(G._digamma_exp_scaled(t[below]), np.array(scaled_digamma)[below]).max() <= 4
     assert G._gammaln_exp(-1000.0) == 1000.0 and G._digamma_exp_scaled(-1000.0) == -1.0
+
+
+_BESSEL_ORDERS = (0.0, 0.5, 1.0, 2.0, 7.25, 50.0)
+_BESSEL_X = (1e-300, 1e-5, 0.5, 0.999, 1.0, 3.0, 19.9, 20.0, 30.0, 700.0, 2600.0, 1e5, 1e10, 1e15)
+
+
+@pytest.mark.parametrize("nu", _BESSEL_ORDERS)
+def test_bessel_functions_of_any_order_where_scipy_underflows_or_is_nan(nu):
+    x = np.array(_BESSEL_X)
+    with mpmath.workdps(60):
+        n = mpmath.mpf(nu)
+        ratio = [mpmath.besseli(n + 1, v) / mpmath.besseli(n, v) for v in x]
+        log_ive = [float(mpmath.log(mpmath.besseli(n, v)) - v) for v in x]
+        gap, ratio = [float(1 - r) for r in ratio], [float(r) for r in ratio]
+    assert np.all(np.isnan(scipy.special.ive(nu, x[-2:])))  # the motivation: past 1e9
+    # within 1e-13 relative: scipy's ive between x = 1 and 20 gives some 1e-14
+    for got, exact in [(B._log_ive, log_ive), (B._bessel_i_gap, gap), (B._bessel_i_ratio, ratio)]:
+        np.testing.assert_allclose(got(nu, x), exact, rtol=1e-13, atol=0)
 
 
 def test_log_i0e_to_a_few_ulps_and_beyond_overflow():

@@ -16,9 +16,10 @@ import scipy.special
 import sympy
 
 import likelihoods as lk
-from derivation import forms, gamma_helpers, numpy_helpers, rewriting
+from derivation import bessel_helpers, forms, gamma_helpers, numpy_helpers, rewriting
 from derivation.canonical import reduce_model
 from derivation.functions import (
+    bessel_i_gap,
     expand_definitions,
     expit,
     log1p,
@@ -27,11 +28,17 @@ from derivation.functions import (
     x_over_1px2,
 )
 from derivation.kernel_printer import KernelPrinter
-from derivation.rules import cancellation, exponentials, gamma, logistic, logs
+from derivation.rules import bessel, cancellation, exponentials, gamma, logistic, logs
 
 x, y, z, mu, s, k = sympy.symbols("x y z mu s k", real=True)
 p = sympy.Symbol("p", positive=True)
-NAMESPACE = {"numpy": np, "scipy": scipy, **vars(numpy_helpers), **vars(gamma_helpers)}
+NAMESPACE = {
+    "numpy": np,
+    "scipy": scipy,
+    **vars(numpy_helpers),
+    **vars(gamma_helpers),
+    **vars(bessel_helpers),
+}
 
 #: rule, the motivating expression, its variables and values, the exact value, a near miss.
 ELEMENTWISE = [
@@ -39,6 +46,10 @@ ELEMENTWISE = [
      sympy.log(sympy.gamma(x) + 1)),
     (logs.LOG_BESSEL_I0, sympy.log(sympy.besseli(0, k)), (k,), (1000.0,), None,
      sympy.log(sympy.besseli(1, k))),
+    (logs.LOG_BESSEL_I, sympy.log(sympy.besseli(1, p)), (p,), (1000.0,), None,
+     sympy.log(sympy.besseli(1, p) + 1)),
+    (bessel.BESSEL_GAP_COMPLEMENT, p * bessel_i_gap(1, p) - p, (p,), (1e-10,), None,
+     p * bessel_i_gap(1, p) - 2 * p),
     (logs.LOG1P, sympy.log(1 + x), (x,), (1e-20,), None, sympy.log(2 + x)),
     (logs.COEFFICIENT_LOG_TO_XLOGY, y * sympy.log(p), (y, p), (0.0, 0.0), 0.0, 2 * sympy.log(p)),
     (logistic.LOGISTIC_TO_EXPIT, sympy.exp(x) / (1 + sympy.exp(x)), (x,), (800.0,), None,

@@ -11,6 +11,7 @@ from ..functions import (
     gammaln,
     log1p_square,
     log_i0e,
+    log_ive,
     square_fraction,
     x_over_1px2,
     xlog1py,
@@ -43,6 +44,24 @@ LOG_BESSEL_I0 = Rule(
             and e.args[0].args[0] == 0
         ),
         lambda e: log_i0e(e.args[0].args[1]) + sympy.Abs(e.args[0].args[1]),
+    ),
+)
+
+LOG_BESSEL_I = Rule(
+    "log_bessel_i",
+    "local",
+    matches="log(besseli(nu, k)), nu not 0, k known to be non-negative",
+    writes="log_ive(nu, k) + k",
+    identity="log I_nu(k) = log(I_nu(k) e^-k) + k; I_nu overflows past k = 713 and "
+    "underflows for small k and large nu, its logarithm does neither",
+    rewrite=ReplaceOptim(
+        lambda e: (
+            isinstance(e, sympy.log)
+            and isinstance(e.args[0], sympy.besseli)
+            and e.args[0].args[0] != 0
+            and e.args[0].args[1].is_nonnegative
+        ),
+        lambda e: log_ive(*e.args[0].args) + e.args[0].args[1],
     ),
 )
 
@@ -218,6 +237,7 @@ __all__ = [
     "LOG1P",
     "LOG1P_SQUARE",
     "LOG_BETA",
+    "LOG_BESSEL_I",
     "SQUARE_FRACTION",
     "COEFFICIENT_LOG_TO_XLOGY",
 ]
