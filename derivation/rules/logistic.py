@@ -23,8 +23,8 @@ def logistic_to_expit(expr: sympy.Expr) -> sympy.Expr:
             rest = sympy.powsimp(mul / (f * sympy.exp(-n * x)), combine="exp")  # no cancel()
             if not rest.has(f.base) and not rest.has(sympy.exp(x), sympy.exp(-x)):
                 return rest * expit(x) ** (-n)
-            rest = mul / f
-            if not rest.has(f.base):
+            rest = mul / f  # never e^x expit(-x): inf * 0 for large x
+            if not rest.has(f.base) and not rest.has(sympy.exp(x)):
                 return rest * expit(-x) ** (-n)
         return mul
 

@@ -18,6 +18,7 @@ from ..functions import (
     xlogy,
 )
 from .base import Rule
+from .logistic import logistic_to_expit, split_expit_constant
 
 LOG_GAMMA = Rule(
     "log_gamma",
@@ -205,7 +206,9 @@ def coefficient_log_to_xlogy(expr: sympy.Expr) -> sympy.Expr:
         coeff = mul / logs[0]
         if coeff.is_Number:
             return mul
-        number, c = coeff.as_coeff_Mul()
+        # a coefficient first put together here, 1 + e^x/(1 + e^x), gets expit(x) and then
+        # 1 - expit(x) = expit(-x), as any sum does (1 - 1 at large x otherwise)
+        number, c = split_expit_constant(logistic_to_expit(coeff)).as_coeff_Mul()
         fn = xlogy if isinstance(logs[0], sympy.log) else xlog1py
         return number * fn(c, logs[0].args[0])
 
