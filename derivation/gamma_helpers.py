@@ -34,7 +34,12 @@ def _far(x, a):
 # full precision. Summed smallest first.
 def _near(x, a, order):
     """Where x < 10 and |a| <= x/64, and there sum_n polygamma(n + order - 1, x) a^n / n!."""
-    near = (x < 10) & (numpy.abs(a) <= x / 64)
+    near = numpy.abs(a)
+    near *= 64
+    near = near <= x  # |a| <= x/64, in two passes
+    near &= x < 10
+    if not near.any():
+        return near, numpy.zeros(0)
     xs, ys = x[near], a[near]
     total = numpy.zeros_like(xs)
     for n in range(10, 0, -1):
@@ -103,8 +108,11 @@ def _stirling_remainder(x):
 def _betaln(a, b):
     """log B(a, b) = gammaln(a) + gammaln(b) - gammaln(a + b) for a, b > 0."""
     a, b = numpy.broadcast_arrays(numpy.asarray(a, float), numpy.asarray(b, float))
-    small, large = numpy.minimum(a, b), numpy.maximum(a, b)
     out = numpy.array(scipy.special.betaln(a, b), dtype=float)
+    large = numpy.maximum(a, b)
+    if not (large >= 10).any():  # scipy's is accurate where both are small
+        return out
+    small = numpy.minimum(a, b)
     finite = numpy.isfinite(large) & (small > 0)
     one = finite & (large >= 10) & (small < 10)
     out[one] = scipy.special.gammaln(small[one]) - _gammaln_difference(large[one], small[one])
