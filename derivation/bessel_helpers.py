@@ -65,27 +65,30 @@ def _log_ive(nu, x):
     return out
 
 
+# --- _bessel_quotients
+def _bessel_quotients(nu, x):
+    """I_{nu+1}(x) / I_nu(x) and 1 - it, each from the form that keeps its digits: the power
+    series' ratio below x = 1 (where the ratio is small), the asymptotic series' gap from x =
+    max(20, nu^2) on (where the gap is), the quotient of ``ive`` between."""
+    nu, x, small, large = _bessel_regimes(nu, x)
+    with numpy.errstate(divide="ignore", invalid="ignore"):
+        ratio = numpy.array(scipy.special.ive(nu + 1, x) / scipy.special.ive(nu, x), dtype=float)
+    n, s = nu[small], x[small]
+    ratio[small] = s / (2 * (n + 1)) * (1 + _bessel_tail(n + 1, s)) / (1 + _bessel_tail(n, s))
+    gap = numpy.array(1 - ratio, dtype=float)
+    series, gap[large] = _bessel_asymptotic(nu[large], x[large])
+    gap[large] /= series
+    ratio[large] = 1 - gap[large]
+    return ratio, gap
+
+
 # --- _bessel_i_gap
 def _bessel_i_gap(nu, x):
     """1 - I_{nu+1}(x) / I_nu(x) for x >= 0, nu >= 0."""
-    nu, x, small, large = _bessel_regimes(nu, x)
-    with numpy.errstate(divide="ignore", invalid="ignore"):
-        out = numpy.array(1 - scipy.special.ive(nu + 1, x) / scipy.special.ive(nu, x), dtype=float)
-    n, s = nu[small], x[small]
-    out[small] = 1 - s / (2 * (n + 1)) * (1 + _bessel_tail(n + 1, s)) / (1 + _bessel_tail(n, s))
-    series, gap = _bessel_asymptotic(nu[large], x[large])
-    out[large] = gap / series
-    return out
+    return _bessel_quotients(nu, x)[1]
 
 
 # --- _bessel_i_ratio
 def _bessel_i_ratio(nu, x):
-    """I_{nu+1}(x) / I_nu(x) for x >= 0, nu >= 0 (0 / 0 in ive where both underflow)."""
-    nu, x, small, large = _bessel_regimes(nu, x)
-    with numpy.errstate(divide="ignore", invalid="ignore"):
-        out = numpy.array(scipy.special.ive(nu + 1, x) / scipy.special.ive(nu, x), dtype=float)
-    n, s = nu[small], x[small]
-    out[small] = s / (2 * (n + 1)) * (1 + _bessel_tail(n + 1, s)) / (1 + _bessel_tail(n, s))
-    series, gap = _bessel_asymptotic(nu[large], x[large])
-    out[large] = (series - gap) / series
-    return out
+    """I_{nu+1}(x) / I_nu(x) for x >= 0, nu >= 0."""
+    return _bessel_quotients(nu, x)[0]
