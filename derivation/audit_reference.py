@@ -11,6 +11,7 @@ its declared domain, the support's edges and the extremes of float64.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 
@@ -54,7 +55,8 @@ def _raw_values(model) -> tuple[list, dict]:
             raw = sympy.IndexedBase(f"r_{name}", shape=(CLASSES,))
             raws.extend(raw[k] for k in range(CLASSES))
             values[name] = [
-                choice.link.inverse(raw, k) if choice.link.event else raw[k] for k in range(CLASSES)
+                choice.link.inverse(raw, k) if choice.link.event else choice.link.inverse(raw[k])
+                for k in range(CLASSES)
             ]
         else:
             raw = sympy.Symbol(f"r_{name}", real=True)
@@ -64,10 +66,17 @@ def _raw_values(model) -> tuple[list, dict]:
 
 
 def _class_density(model, values) -> tuple[sympy.Expr, list]:
-    ys = sympy.symbols(f"y0:{CLASSES}", real=True)
+    """The log-density with K = CLASSES written out: the target's entries (a row over classes)
+    or the target itself, and every vector parameter's entries."""
+    if model.target.support.event:
+        ys = sympy.symbols(f"y0:{CLASSES}", real=True)
+        target = sympy.IndexedBase("t")
+    else:
+        ys = [sympy.Symbol("y", real=True)]
+        target = ys[0]
     vector = {n: v for n, v in values.items() if isinstance(v, list)}
-    bases = {n: sympy.IndexedBase(f"_{n}") for n in values}
-    density = model.log_density(sympy.IndexedBase("t"), **bases)
+    bases = {n: sympy.IndexedBase(f"_{n}") if n in vector else v for n, v in values.items()}
+    density = model.log_density(target, **bases)
     density = density.xreplace({lk.CLASSES: CLASSES}).doit()
     density = density.replace(
         lambda e: isinstance(e, sympy.Indexed),
@@ -84,7 +93,7 @@ def reference_functions(model) -> tuple[list, list[str]]:
     """mpmath callables of (-log p, d(-log p)/d raw_i) in (target, *raw, *constants), and the
     names of the constants (fixed symbolic parameters)."""
     raws, values = _raw_values(model)
-    if model.target.support.event:
+    if model.target.support.event or any(isinstance(v, list) for v in values.values()):
         density, targets = _class_density(model, values)
     else:
         y = sympy.Symbol("y", real=True)
@@ -104,9 +113,15 @@ def reference_functions(model) -> tuple[list, list[str]]:
 def _axis(choice) -> list:
     """The values one raw output takes in the audit."""
     domain = choice.parameter.domain
-    if domain.event:
+    if domain.sums_to_one:
         rows = CLASS_LOGITS if choice.link.event else CLASS_ROWS
         return [np.array(v) for v in rows]
+    if domain.event:  # each entry over its axis in turn, the others moderate and mirrored
+        parameter = dataclasses.replace(choice.parameter, domain=domain.entries)
+        entries = _axis(lk.Choice(parameter, choice.link))
+        middle = entries[len(entries) // 2]
+        rows = [[middle] * CLASSES] + [[v, middle, entries[-1 - i]] for i, v in enumerate(entries)]
+        return [np.array(row[:CLASSES]) for row in rows[::2]]
     if choice.link.name == "identity":
         return lk.sampling.extremes(domain, choice.parameter.largest)
     if math.isfinite(domain.upper):  # a parameter in a bounded interval: logits

@@ -38,7 +38,12 @@ from likelihoods import NoiseModel
 from likelihoods.links import CLASS_INDEX
 
 from .declared import check_log_density
-from .events import apply_simplex_identities, factor_out_of_sums, name_logsumexp
+from .events import (
+    apply_simplex_identities,
+    factor_out_of_sums,
+    log_of_component_sum,
+    name_logsumexp,
+)
 from .functions import softplus
 from .piecewise import split_piecewise
 from .rules.exponentials import combine_exponentials
@@ -75,7 +80,7 @@ def reduce_model(model: NoiseModel) -> Reduction:
         if choice.predicted and choice.parameter.domain.event:
             raw = model.raw_symbol(name)
             vectors[symbols[name]] = lambda index, link=choice.link, raw=raw: (
-                link.inverse(raw, index) if link.event else raw[index]
+                link.inverse(raw, index) if link.event else link.inverse(raw[index])
             )
             values[name] = vectors[symbols[name]](CLASS_INDEX)  # component k
         else:
@@ -101,7 +106,7 @@ def reduce_model(model: NoiseModel) -> Reduction:
             )
             for n in model.predicted
         ]
-        if domain.event and raw
+        if domain.sums_to_one and raw
     )
     # Terms are grouped by the functions of the outputs they multiply, so that the NLL holds
     # (y - 1) log(1 - p) rather than y log(1 - p) - log(1 - p), inf - inf at p = y = 1.
@@ -123,6 +128,7 @@ def expand_nll(expr: sympy.Expr) -> sympy.Expr:
     difference of simple logs (``-log(1 + e^z)``), while ``log(1 + (y - mu)**2 / g**2)`` is
     kept as it is: combined, or expanded as a polynomial, it would cancel in floating point.
     """
+    expr = log_of_component_sum(expr, expand_nll)
     expr = expr.replace(lambda e: isinstance(e, sympy.log), _simpler_log)
     expr = sympy.expand_log(expr, force=True)
     expr = expand_products(combine_exponentials(expr), deep=True)

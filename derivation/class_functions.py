@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sympy
 
-from likelihoods.links import COMPONENT, OTHER_INDEX
+from likelihoods.links import CLASSES, COMPONENT, OTHER_INDEX
 
 from .named import NamedBase as _Named
 
@@ -43,6 +43,93 @@ class logsumexp(_OverClasses):
 
     def _latex_body(self, printer):
         return r"\operatorname{logsumexp}\left(%s\right)" % printer._print(self.args[0])
+
+
+class logsumexp_over(_Named):
+    r"""logsumexp_over(f, k) = log sum_k exp(f(k)) over the component axis, for an expression
+    f of the bound index k (the log of a mixture's density, sum_k w_k p_k(y)).
+
+    Its derivative in x is sum_k r_k df(k)/dx with the responsibilities r_k = exp(f(k) -
+    logsumexp_over(f, k)), each in [0, 1]: a component far from the rest has r_k = 0 exactly,
+    never an overflow. With respect to component i of a vector the sum resolves to r_i df(i).
+
+    >>> import sympy
+    >>> from likelihoods.links import CLASS_INDEX as k, CLASSES, COMPONENT as i
+    >>> mu = sympy.IndexedBase("mu", shape=(CLASSES,), real=True)
+    >>> from derivation.events import resolve_sums
+    >>> resolve_sums(logsumexp_over(-mu[k] ** 2, k).diff(mu[i]))
+    -2*responsibility(-mu[k]**2, k, i)*mu[i]
+    """
+
+    nargs = 2
+
+    @classmethod
+    def definition(cls, f, k):
+        return sympy.log(sympy.Sum(sympy.exp(f), (k, 0, CLASSES - 1)))
+
+    def _eval_derivative(self, s):
+        f, k = self.args
+        return _expectation(f, k, s)
+
+    def _eval_is_real(self):
+        return True
+
+    @property
+    def free_symbols(self):
+        # k is bound, as in a Sum: a value per sample, shared as such by the kernels.
+        return self.args[0].free_symbols - {self.args[1]}
+
+    def _latex_body(self, printer):
+        f, k = self.args
+        return r"\log \sum_{%s} \exp\left(%s\right)" % (printer._print(k), printer._print(f))
+
+
+class responsibility(_Named):
+    r"""responsibility(f, k, i) = exp(f(i) - logsumexp_over(f, k)), the softmax over the
+    component axis of the expression f of the bound index k, at component i: the posterior
+    probability of component i. Kernels take it from the same shifted exponentials as the
+    log-sum-exp, exp(f(i) - max_k f(k)) / sum_k exp(f(k) - max_k f(k)), so that the
+    largest is accurate to its last digits and none overflows."""
+
+    nargs = 3
+
+    @classmethod
+    def definition(cls, f, k, i):
+        return sympy.exp(f.xreplace({k: i}) - logsumexp_over.definition(f, k))
+
+    def _eval_derivative(self, s):
+        f, k, i = self.args
+        return self * (sympy.diff(f.xreplace({k: i}), s) - _expectation(f, k, s, i))
+
+    def _eval_is_nonnegative(self):
+        return True
+
+    @property
+    def free_symbols(self):
+        f, k, i = self.args
+        return (f.free_symbols - {k}) | i.free_symbols
+
+    def _latex_body(self, printer):
+        f, k, i = self.args
+        return r"r_{%s}" % printer._print(i)
+
+
+def _expectation(f: sympy.Expr, k: sympy.Symbol, s, *taken: sympy.Expr) -> sympy.Expr:
+    """sum_d r_d df(d)/ds, the responsibilities' mean of the derivative: a term of df(d)/ds
+    free of d is taken out of the sum as it is (the responsibilities sum to 1)."""
+    d = _free_index(f, *taken)
+    out = []
+    for term in sympy.Add.make_args(sympy.diff(f.xreplace({k: d}), s)):
+        summed = sympy.Sum(responsibility(f, k, d) * term, (d, 0, CLASSES - 1))
+        out.append(summed if term.has(d) else term)
+    return sympy.Add(*out)
+
+
+def _free_index(f: sympy.Expr, *taken: sympy.Expr) -> sympy.Symbol:
+    """An index for a sum over components that ``f`` and ``taken`` do not hold already."""
+    if not f.has(OTHER_INDEX) and OTHER_INDEX not in taken:
+        return OTHER_INDEX
+    return sympy.Dummy("j", integer=True, nonnegative=True)
 
 
 class softmax(_Named):
@@ -114,4 +201,13 @@ class lse_excess(_Named):
         return True
 
 
-__all__ = ["logsumexp", "softmax", "log_softmax", "replace_column", "amax", "lse_excess"]
+__all__ = [
+    "logsumexp",
+    "logsumexp_over",
+    "responsibility",
+    "softmax",
+    "log_softmax",
+    "replace_column",
+    "amax",
+    "lse_excess",
+]

@@ -96,7 +96,11 @@ def _model_from(name: str, options: Sequence[str]) -> lk.NoiseModel:
 
 
 def _short(domain: lk.constraints.Domain) -> str:
-    return "the simplex" if domain.event else domain.describe()
+    if domain.sums_to_one:
+        return "the simplex"
+    if domain.event:
+        return f"{domain.entries.describe()}^K"
+    return domain.describe()
 
 
 def list_models() -> str:

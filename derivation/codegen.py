@@ -38,6 +38,7 @@ import sympy
 
 from likelihoods.links import COMPONENT as _COMPONENT
 
+from .class_functions import logsumexp_over
 from .fused import fused_kernel
 from .kernel_printer import KernelPrinter
 
@@ -63,6 +64,7 @@ def eliminate_common_subexpressions(
     for e in exprs:
         for s in e.atoms(sympy.Sum):
             indices.update(limit[0] for limit in s.limits)
+        indices.update(f.args[1] for f in e.atoms(logsumexp_over))
     replacements, reduced = sympy.cse(
         exprs,
         symbols=sympy.numbered_symbols("_t"),
@@ -114,10 +116,19 @@ def kernel_source(
         (str(sym), printer.print_output(v, per_class=False)) for sym, v in reversed(kept)
     ]
     printed = [printer.print_output(o, per_class=_COMPONENT in o.free_symbols) for o in outputs]
+    mixtures = {name: code for code, name in printer.bodies.items()}
     lines += [
         f"    _parts_{z} = _softmax_parts({z}, {probabilities})"
         for z, probabilities in printer.parts.items()
+        if z not in mixtures
     ]
+    # A per-component expression and its parts come after the temporaries it reads, before
+    # those that read its parts.
+    for mixture, code in mixtures.items():
+        parts = f"_softmax_parts({mixture}, {printer.parts[mixture]})"
+        reads = [k for k, (t, _) in enumerate(assignments) if re.search(rf"\b{t}\b", code)]
+        at = max(reads, default=-1) + 1
+        assignments[at:at] = [(mixture, code), (f"_parts_{mixture}", parts)]
     body = [
         f"    return _finish(({', '.join(printed)},), {has_loss}, _shape, _dtype, _scale, _total, "
         f"({', '.join(args)},))"

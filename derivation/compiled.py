@@ -35,7 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from likelihoods.constraints import Domain, nonnegative, real
+from likelihoods.constraints import Domain, nonnegative
 
 from .identifiers import code_names
 from .runtime import REDUCTIONS, Call, prepare
@@ -263,10 +263,10 @@ class _Checker:
         for k, (spec, array) in enumerate(zip(rest, arrays[1:]), 1):
             if k in skip:
                 continue
-            if spec.domain.event and spec.domain.lower == -math.inf:
-                check_domain(spec.name, array, real, spec.what)
-            elif spec.domain.event:
+            if spec.domain.sums_to_one:
                 check_rows(spec.name, array, spec.what)
+            elif spec.domain.event:
+                check_domain(spec.name, array, spec.domain.entries, spec.what)
             else:
                 check_domain(spec.name, array, spec.domain, spec.what, block, k in vouched)
         if what == "rows":

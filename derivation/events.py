@@ -20,7 +20,7 @@ import sympy
 
 from likelihoods.links import CLASS_INDEX, CLASSES, COMPONENT
 
-from .functions import expand_definitions, logsumexp
+from .functions import expand_definitions, logsumexp, logsumexp_over
 
 
 def factor_out_of_sums(expr: sympy.Expr) -> sympy.Expr:
@@ -78,6 +78,47 @@ def name_logsumexp(expr: sympy.Expr) -> sympy.Expr:
         )
 
     return expr.replace(matches, lambda e: logsumexp(e.args[0].function.args[0].base))
+
+
+def log_of_component_sum(expr: sympy.Expr, expand_log) -> sympy.Expr:
+    """log(sum_k b_k) for terms b_k that are products of positive factors (a mixture's
+    weights times its components' densities) -> c + logsumexp_over(f(k), k), with f(k) +
+    c = ``expand_log(log b_k)`` and c the part free of k and of every vector; a sum whose
+    terms sympy cannot
+    show positive is left as it is. Rule ``log_of_component_sum``: the log-sum-exp shifted by
+    its largest term, over any number of components."""
+
+    def matches(e: sympy.Expr) -> bool:
+        if not isinstance(e, sympy.log) or not isinstance(e.args[0], sympy.Sum):
+            return False
+        s = e.args[0]
+        return len(s.limits) == 1 and all(
+            _positive(factor) for factor in sympy.Mul.make_args(s.function)
+        )
+
+    def rewrite(e: sympy.Expr) -> sympy.Expr:
+        s = e.args[0]
+        index, low, high = s.limits[0]
+        if (low, high) != (0, CLASSES - 1):
+            return e
+        terms = sympy.Add.make_args(expand_log(sympy.log(s.function)))
+        # What holds a vector stays inside (log w_k = z_k - logsumexp(z) keeps the terms of
+        # the sum near 0 for logits of any size); the rest is common to every term.
+        inside = [t for t in terms if t.has(index) or t.atoms(sympy.IndexedBase)]
+        free = sympy.Add(*(t for t in terms if t not in inside))
+        bound = sympy.Add(*inside)
+        if isinstance(bound, sympy.Indexed) and bound.indices == (index,):
+            return free + logsumexp(bound.base)
+        return free + logsumexp_over(bound, index)
+
+    return expr.replace(matches, rewrite)
+
+
+def _positive(factor: sympy.Expr) -> bool:
+    base = factor.base if isinstance(factor, sympy.Pow) and factor.exp.is_real else factor
+    if isinstance(base, sympy.Sum):
+        return all(_positive(f) for f in sympy.Mul.make_args(base.function))
+    return bool(base.is_positive) or isinstance(base, sympy.exp) and bool(base.args[0].is_real)
 
 
 def resolve_sums(expr: sympy.Expr) -> sympy.Expr:
@@ -156,6 +197,7 @@ __all__ = [
     "factor_out_of_sums",
     "apply_simplex_identities",
     "name_logsumexp",
+    "log_of_component_sum",
     "resolve_sums",
     "derivative",
     "index_target",

@@ -21,7 +21,16 @@ import sympy
 from sympy.codegen.cfunctions import log1p
 
 from .bessel_functions import bessel_i_gap, bessel_i_ratio, log_ive
-from .class_functions import amax, log_softmax, logsumexp, lse_excess, replace_column, softmax
+from .class_functions import (
+    amax,
+    log_softmax,
+    logsumexp,
+    logsumexp_over,
+    lse_excess,
+    replace_column,
+    responsibility,
+    softmax,
+)
 from .gamma_functions import (
     digamma_difference,
     digamma_exp_scaled,
@@ -245,6 +254,8 @@ NAMED = (
     gammaln_exp,
     digamma_exp_scaled,
     logsumexp,
+    logsumexp_over,
+    responsibility,
     softmax,
     log_softmax,
     amax,
@@ -265,34 +276,4 @@ def expand_definitions(expr: sympy.Expr) -> sympy.Expr:
     return expr
 
 
-__all__ = [
-    "softplus",
-    "expit",
-    "xlogy",
-    "xlog1py",
-    "xdivy",
-    "gammaln",
-    "log_i0e",
-    "one_minus_i1_over_i0",
-    "log_ive",
-    "bessel_i_gap",
-    "bessel_i_ratio",
-    "logaddexp",
-    "log_mix",
-    "log1p_square",
-    "x_over_1px2",
-    "square_fraction",
-    "betaln",
-    "gammaln_difference",
-    "digamma_difference",
-    "gammaln_exp",
-    "digamma_exp_scaled",
-    "logsumexp",
-    "softmax",
-    "log_softmax",
-    "amax",
-    "lse_excess",
-    "replace_column",
-    "log1p",
-    "expand_definitions",
-]
+__all__ = [*(f.__name__ for f in NAMED), "log1p", "expand_definitions"]

@@ -37,6 +37,8 @@ class KernelPrinter(SciPyPrinter):
         # vectors whose max, lse_excess and softmax come from one _softmax_parts call:
         # name -> whether the probabilities are needed
         self.parts: dict[str, bool] = {}
+        # per-component expressions given a name for their parts: code -> name
+        self.bodies: dict[str, str] = {}
 
     def print_output(self, expr: sympy.Expr, per_class: bool) -> str:
         saved = self._class_indices
@@ -84,6 +86,38 @@ class KernelPrinter(SciPyPrinter):
 
     def _print_logsumexp(self, expr):
         return self._per_sample(f"scipy.special.logsumexp({self._print(expr.args[0])}, axis=-1)")
+
+    def _print_logsumexp_over(self, expr):
+        parts = self._mixture_parts(*expr.args, probabilities=False)
+        return self._per_sample(f"({parts}[0] + {parts}[1])")
+
+    def _print_responsibility(self, expr):
+        f, k, index = expr.args
+        probabilities = self._mixture_parts(f, k, probabilities=True) + "[2]"
+        if index in self._class_indices:
+            return probabilities
+        return self._per_sample(f"_take({probabilities}, {self._print(index)})")
+
+    def _print_Mul(self, expr):
+        weights = [a for a in expr.args if isinstance(a, F.responsibility)]
+        if not weights or len(weights) == len(expr.args):
+            return super()._print_Mul(expr)
+        rest = sympy.Mul(*(a for a in expr.args if a not in weights))
+        return f"_weighted({self._print(sympy.Mul(*weights))}, {self._print(rest)})"
+
+    def _mixture_parts(self, body: sympy.Expr, index: sympy.Symbol, probabilities: bool) -> str:
+        """The name of the ``_softmax_parts`` of a per-component expression: its max, its
+        log-sum-exp's excess and (if asked) its softmax, computed once per kernel (the
+        expression is assigned to a name of ``self.bodies``)."""
+        saved = self._class_indices
+        self._class_indices = {index}
+        try:  # in one canonical form, so that the loss's and the gradients' share one name
+            code = self._print(sympy.factor_terms(body))
+        finally:
+            self._class_indices = saved
+        name = self.bodies.setdefault(code, f"_mix{len(self.bodies)}")
+        self.parts[name] = self.parts.get(name, False) or probabilities
+        return f"_parts_{name}"
 
     def _part(self, z: sympy.Expr, k: int) -> str:
         name = self._print(z)

@@ -209,7 +209,10 @@ def _softmax_parts(z, probabilities):
     so that a logsumexp close to max z keeps its digits."""
     at_top = numpy.argmax(z, axis=-1)
     top = _take(z, at_top)
-    shifted = numpy.subtract(z, top[..., None])
+    shift = top
+    if not numpy.isfinite(top).all():  # a row of -inf (every component's density 0) sums to 0
+        shift = numpy.where(numpy.isneginf(top), 0.0, top)
+    shifted = numpy.subtract(z, shift[..., None])
     numpy.exp(shifted, out=shifted)
     _put(shifted, at_top, 0.0)
     rest = _row_sum(shifted)
@@ -220,6 +223,16 @@ def _softmax_parts(z, probabilities):
     shifted /= total[..., None]
     _put(shifted, at_top, 1.0 / total)
     return top, excess, shifted
+
+
+# --- _weighted
+def _weighted(weight, value):
+    """weight * value, and 0 where the weight is 0: a component whose responsibility
+    underflows to 0 adds nothing to a gradient, even where its own term overflows."""
+    product = numpy.multiply(weight, value)
+    if numpy.isnan(product).any():
+        product = numpy.where(weight == 0, 0.0, product)
+    return product
 
 
 # --- _replace_column

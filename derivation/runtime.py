@@ -111,9 +111,14 @@ def prepare(
         if check is not None and check_values:
             call.check = (check, arrays)
         return call
-    classes = _ClassCall(names, arrays, outs, fixed, over_classes, dtype)
+    classes = _ClassCall(names, arrays, outs, fixed, over_classes, dtype, "elementwise" in kernels)
     if check is not None and check_values:
         check(classes.form, arrays, classes.k)
+    if classes.form == "elementwise" and (class_weight is not None or label_smoothing):
+        raise TypeError(
+            "class_weight and label_smoothing apply to targets over classes; this target is "
+            "one number per sample (its outputs have a last axis over components)"
+        )
     eps = float(label_smoothing)
     if not 0.0 <= eps <= 1.0:
         raise ValueError(f"label_smoothing: expected a number in [0, 1], got {label_smoothing!r}")
@@ -121,10 +126,12 @@ def prepare(
 
 
 class _ClassCall:
-    """The shapes of a call over K classes: ``k``, the target's ``form`` (rows or class
-    indices) and the samples' ``shape``; and the kernel arguments for it."""
+    """The shapes of a call over K classes (or components): ``k``, the target's ``form``
+    (rows or class indices; ``"elementwise"`` for a target of one number per sample whose
+    outputs have a last axis of K components) and the samples' ``shape``; and the kernel
+    arguments for it."""
 
-    def __init__(self, names, arrays, outs, fixed, over_classes, dtype) -> None:
+    def __init__(self, names, arrays, outs, fixed, over_classes, dtype, scalar_target) -> None:
         classes = {a.shape[-1] if a.ndim else None for a, c in zip(outs, over_classes) if c}
         if None in classes or len(classes) != 1:
             sizes = ", ".join(
@@ -135,7 +142,7 @@ class _ClassCall:
         self.target = target = arrays[0]
         self.given_outs = outs
         class_ndim = next(a.ndim for a, c in zip(outs, over_classes) if c)
-        self.form = target_form(target, class_ndim)
+        self.form = "elementwise" if scalar_target else target_form(target, class_ndim)
         if self.form == "rows" and target.shape[-1] != self.k:
             first = next(n for n, c in zip(names[1:], over_classes) if c)
             raise ValueError(
@@ -191,6 +198,8 @@ class _ClassCall:
         sample weights (times the target classes' weights for class indices) and what the
         mean divides by if not the weights."""
         k, shape, dtype, outs = self.k, self.shape, self.dtype, self.outs
+        if self.form == "elementwise":
+            return "elementwise", [target.astype(dtype, copy=False), *outs], w, None
         if self.form == "rows":
             mass = target.astype(dtype, copy=False)
             if eps:

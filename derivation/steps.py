@@ -96,11 +96,13 @@ def _link_step(model: NoiseModel, r: Reduction) -> Step:
             if choice.link.name == "identity":
                 said.append(f"{name} directly (identity link)")
             else:
+                vector = choice.parameter.domain.event
                 said.append(
-                    f"{raw}, any real number{'s' if choice.link.event else ''}, "
+                    f"{raw}, any real number{'s' if vector else ''}, "
                     f"mapped to {name} by the {choice.link.name} link"
+                    + (" entry by entry" if vector and not choice.link.event else "")
                 )
-                lhs = symbol[CLASS_INDEX] if choice.link.event else symbol
+                lhs = symbol[CLASS_INDEX] if vector else symbol
                 equations.append((lhs, r.parameters[name]))
         elif choice.value == symbol:
             said.append(f"nothing for {name}, a fixed constant")

@@ -16,6 +16,7 @@ True
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -27,7 +28,8 @@ class Domain:
     ``name`` is how the domain is referred to in messages and listings (``"positive"``).
     ``period`` marks a circular domain (angles): values are still checked against the interval.
     ``event`` marks a vector over a trailing axis of K components (K known only at call time)
-    whose entries lie in the interval and sum to 1: the probability simplex.
+    whose entries lie in the interval; ``sums_to_one`` adds that they sum to 1 (the
+    probability simplex).
     """
 
     name: str
@@ -38,11 +40,14 @@ class Domain:
     integer: bool = False
     period: float | None = None
     event: bool = False
+    sums_to_one: bool = False
 
     def describe(self) -> str:
         """The domain in interval notation, e.g. ``'[0, 1]'`` or ``'{0, 1, 2, ...}'``."""
-        if self.event:
+        if self.sums_to_one:
             return "probability vectors (entries in [0, 1] summing to 1 over the last axis)"
+        if self.event:
+            return f"vectors over the last axis with entries in {self.entries.describe()}"
         left = "(" if self.lower_open or math.isinf(self.lower) else "["
         right = ")" if self.upper_open or math.isinf(self.upper) else "]"
         text = f"{left}{_fmt(self.lower)}, {_fmt(self.upper)}{right}"
@@ -66,6 +71,13 @@ class Domain:
         if self.integer or self.event:
             return False
         return self.lower <= low and high <= self.upper
+
+    @property
+    def entries(self) -> Domain:
+        """The domain of one entry of a vector domain (the domain itself if scalar)."""
+        return dataclasses.replace(
+            self, name=f"{self.name} entries", event=False, sums_to_one=False
+        )
 
     @property
     def is_real_line(self) -> bool:
@@ -101,7 +113,19 @@ circular = Domain(
 )
 #: Probability vectors over the last axis: the parameter of a categorical distribution, and a
 #: class label written as a one-hot (or soft) row.
-simplex = Domain("simplex", lower=0.0, upper=1.0, lower_open=False, upper_open=False, event=True)
+simplex = Domain(
+    "simplex",
+    lower=0.0,
+    upper=1.0,
+    lower_open=False,
+    upper_open=False,
+    event=True,
+    sums_to_one=True,
+)
+#: Vectors over the last axis of any real entries (the component means of a mixture).
+real_vector = Domain("real_vector", event=True)
+#: Vectors over the last axis of positive entries (the component scales of a mixture).
+positive_vector = Domain("positive_vector", lower=0.0, event=True)
 
 __all__ = [
     "Domain",
@@ -114,4 +138,6 @@ __all__ = [
     "nonnegative_integer",
     "circular",
     "simplex",
+    "real_vector",
+    "positive_vector",
 ]

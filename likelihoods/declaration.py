@@ -96,8 +96,10 @@ class Choice:
 
 def domain_assumptions(domain: Domain) -> dict[str, bool]:
     """Sympy assumptions implied by a domain (used for every symbol a model creates)."""
-    if domain.event:
+    if domain.sums_to_one:
         return {"real": True}
+    if domain.event:
+        return domain_assumptions(domain.entries)
     if domain.integer:
         return {"integer": True, "nonnegative": True} if domain.lower >= 0 else {"integer": True}
     if domain.lower > 0 or (domain.lower == 0 and domain.lower_open):

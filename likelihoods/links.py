@@ -27,7 +27,9 @@ from .constraints import (
     nonnegative,
     open_unit_interval,
     positive,
+    positive_vector,
     real,
+    real_vector,
     simplex,
     unit_interval,
 )
@@ -55,9 +57,13 @@ class Link:
     two_classes_note: str = ""
 
     def fits(self, domain: Domain) -> bool:
-        """Whether every value of the inverse link lies in ``domain``."""
-        if domain.event or self.event:
-            return domain.event and (self.event or self.name == "identity")
+        """Whether every value of the inverse link lies in ``domain`` (for a vector domain: the
+        simplex takes the identity and links over the whole vector, any other vector the
+        elementwise links that fit one entry)."""
+        if self.event or domain.sums_to_one:
+            return domain.sums_to_one and (self.event or self.name == "identity")
+        if domain.event:
+            return self.fits(domain.entries)
         return self.image is None or domain.contains_interval(*self.image)
 
 
@@ -121,6 +127,8 @@ DEFAULT_LINK: dict[str, str] = {
     unit_interval.name: "logit",
     open_unit_interval.name: "logit",
     simplex.name: "softmax",
+    real_vector.name: "identity",
+    positive_vector.name: "log",
 }
 
 __all__ = [

@@ -30,9 +30,12 @@ CLASSES = 5
 
 def inside(domain: Domain, rng: np.random.Generator, shape, label: bool = False) -> np.ndarray:
     """Random values well inside ``domain``; on the simplex one-hot rows if ``label`` (a
-    class label), Dirichlet rows with entries well inside (0, 1) otherwise."""
+    class label), Dirichlet rows with entries well inside (0, 1) otherwise; for another
+    vector domain, rows of :data:`CLASSES` entries each drawn inside the entries' domain."""
     import numpy as np  # here: declaring families needs no numpy
 
+    if domain.event and not domain.sums_to_one:
+        return inside(domain.entries, rng, (*np.atleast_1d(shape), CLASSES))
     if domain.event:
         if label:
             return np.eye(CLASSES)[rng.integers(0, CLASSES, size=shape)]

@@ -83,5 +83,11 @@ def elementwise_domains(model: lk.NoiseModel) -> list[lk.constraints.Domain]:
     return [model.target.support, *raws]
 
 
+def is_elementwise(model: lk.NoiseModel) -> bool:
+    """Whether every argument is one number per sample (no vector over a last axis)."""
+    domains = [model.target.support, *(c.parameter.domain for c in model.choices.values())]
+    return not any(d.event for d in domains)
+
+
 def model_id(model: lk.NoiseModel) -> str:
     return repr(model).replace("'", "")

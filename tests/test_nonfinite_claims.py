@@ -12,7 +12,7 @@ import pytest
 import likelihoods as lk
 from derivation import derive
 
-from support import all_variants, elementwise_domains, model_id
+from support import all_variants, elementwise_domains, is_elementwise, model_id
 
 
 def _edges(domain: lk.constraints.Domain) -> list[float]:
@@ -35,9 +35,7 @@ def _edges(domain: lk.constraints.Domain) -> list[float]:
     return inside + [math.nan, math.inf, -math.inf]
 
 
-@pytest.mark.parametrize(
-    "model", [m for m in all_variants() if not m.target.support.event], ids=model_id
-)
+@pytest.mark.parametrize("model", [m for m in all_variants() if is_elementwise(m)], ids=model_id)
 def test_a_nonfinite_value_the_loss_is_said_to_carry_makes_every_sample_loss_nonfinite(model):
     # The kernels list the arguments whose NaN or inf makes the summed loss NaN or inf
     # (``strict_in``); a finite total then stands for their check. Evaluate each per-sample

@@ -8,12 +8,12 @@ import pytest
 import likelihoods as lk
 from derivation import derive
 
-from support import model_id, sample_inputs
+from support import is_elementwise, model_id, sample_inputs
 
 pytest.importorskip("numba")
 
 # Each elementwise family as declared, and a few links (every compile takes about a second).
-ELEMENTWISE = [cls() for cls in lk.REGISTRY.values() if not cls.target.support.event] + [
+ELEMENTWISE = [cls() for cls in lk.REGISTRY.values() if is_elementwise(cls())] + [
     lk.Bernoulli(p="identity"),
     lk.Poisson(rate="identity"),
     lk.Gaussian(sigma="softplus"),

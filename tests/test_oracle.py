@@ -53,6 +53,15 @@ _GAMMA = (
 _GAMMAMEAN = (
     "a predicted shape s: log G(s) - s log s + s (Stirling's remainder) cancels for large s"
 )
+_GAUSSIANMIXTURE = (
+    "the weights' logits' gradient softmax_i - r_i is a difference of two numbers near 1 where "
+    "one weight is near 1 (logit 30: 5e-15 computed to 1e-16 absolute); 1 - r_i from the "
+    "shifted exponentials, as 1 - softmax_i is, is lacking"
+)
+_GAUSSIANMIXTURE_ROWS = (
+    "weights taken as they are with an entry of 0: the gradient -r_k / w_k is 0/0 there "
+    "(the truth, -N_k / p, is finite); the loss overflows where every weighted component does"
+)
 _HUBER = (
     "a threshold through the log link: the normaliser's derivative is a difference of "
     "e^(-delta^2/2) terms through logaddexp that cancels symbolically, not numerically, "
@@ -89,6 +98,12 @@ KNOWN_MODELS: dict[str, str] = {
     "Gamma(shape=identity, rate=log)-nll": _GAMMA,
     "Gamma(shape=log, rate=log)-nll": _GAMMA,
     "GammaMean(mean=log, shape=log)-nll": _GAMMAMEAN,
+    "GaussianMixture(w=softmax, mu=identity, sigma=log)-loss": _GAUSSIANMIXTURE,
+    "GaussianMixture(w=softmax, mu=identity, sigma=log)-nll": _GAUSSIANMIXTURE,
+    "GaussianMixture(w=softmax, mu=identity, sigma=identity)-loss": _GAUSSIANMIXTURE,
+    "GaussianMixture(w=softmax, mu=identity, sigma=identity)-nll": _GAUSSIANMIXTURE,
+    "GaussianMixture(w=identity, mu=identity, sigma=log)-loss": _GAUSSIANMIXTURE_ROWS,
+    "GaussianMixture(w=identity, mu=identity, sigma=log)-nll": _GAUSSIANMIXTURE_ROWS,
     "Huber(mu=identity, delta=log)-loss": _HUBER,
     "Huber(mu=identity, delta=log)-nll": _HUBER,
     "NegativeBinomial(mean=identity, dispersion=fixed)-loss": _NEGATIVEBINOMIAL,

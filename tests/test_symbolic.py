@@ -16,7 +16,7 @@ import likelihoods as lk
 from derivation import derive
 from derivation.functions import expand_definitions
 
-from support import all_variants, model_id, sample_inputs
+from support import all_variants, is_elementwise, model_id, sample_inputs
 
 # The canonical losses of the design table, typed in from the table, in the derivation's
 # own symbols (target, then raw outputs in order).
@@ -220,9 +220,7 @@ def test_the_engine_code_names_no_family():
 _SPECIAL_FUNCTIONS = {n for n in dir(sympy.functions) if not n.startswith("_")}
 
 
-@pytest.mark.parametrize(
-    "model", [m for m in all_variants() if not m.target.support.event], ids=model_id
-)
+@pytest.mark.parametrize("model", [m for m in all_variants() if is_elementwise(m)], ids=model_id)
 def test_the_stabilized_stage_is_the_loss_and_gradient_rewritten(model):
     # What the kernels compute from equals d.loss and d.gradient, identity by identity:
     # compared in mpmath at points inside the declared domains.

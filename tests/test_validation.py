@@ -11,7 +11,7 @@ import pytest
 import likelihoods as lk
 from derivation import derive
 
-from support import all_variants, elementwise_domains, model_id, sample_inputs
+from support import all_variants, elementwise_domains, is_elementwise, model_id, sample_inputs
 
 
 def outside(domain: lk.constraints.Domain) -> list[float]:
@@ -53,7 +53,7 @@ def test_out_of_domain_input_is_named(model, arg, domain, position, value, rng):
     got = re.escape(repr(value))
     # Over classes each entry is checked (in [0, 1] on the simplex); the first bad one is
     # the first entry of row 3.
-    entries = lk.constraints.unit_interval if domain.event else domain
+    entries = domain.entries
     where = r"\(3, 0\)" if args[position].ndim > 1 else r"\(3,\)"
     expected = (
         rf"^{arg}: expected .* in {re.escape(entries.describe())}, got {got} at index {where}$"
@@ -238,9 +238,7 @@ def test_a_bad_value_beside_an_empty_batch_is_still_refused():
         fn(np.zeros(0), np.array([np.nan]))
 
 
-@pytest.mark.parametrize(
-    "model", [m for m in all_variants() if not m.target.support.event], ids=model_id
-)
+@pytest.mark.parametrize("model", [m for m in all_variants() if is_elementwise(m)], ids=model_id)
 @pytest.mark.parametrize("size", [100, 200_000], ids=["one-pass", "block-by-block"])
 def test_nan_and_inf_in_an_argument_with_a_finite_bound_are_named(model, size, rng):
     # Where the loss carries an argument's NaN or inf into the total, only its finite bounds

@@ -52,14 +52,18 @@ def group_logsumexp(expr: sympy.Expr) -> sympy.Expr:
     # sum_m b_m (max z - z_m) + C*(logsumexp(z) - max z): non-negative terms only, so a
     # cross-entropy close to 0 keeps its relative accuracy. Otherwise logsumexp(z) is just
     # max z + lse_excess, which never overflows.
-    for lse in expr.atoms(logsumexp):
+    terms = list(sympy.Add.make_args(expr))
+    # only a logsumexp that multiplies a term (not one inside another function's argument)
+    factors = {f for t in terms for f in sympy.Mul.make_args(t) if isinstance(f, logsumexp)}
+    for lse in factors:
         z = lse.args[0]
         top = amax(z)
-        terms = list(sympy.Add.make_args(expr))
         carrying = [t for t in terms if t.has(lse)]
         if len(carrying) != 1:
             continue
         mass = sympy.cancel(carrying[0] / lse)
+        if mass.has(lse):
+            continue
         grouped, masses, rest = [], [], []
         for t in terms:
             if t is carrying[0]:
