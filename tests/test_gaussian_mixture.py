@@ -152,3 +152,20 @@ def test_the_derivation_reads_as_a_log_sum_exp():
     text = str(d)
     assert "logsumexp_over" in text and "responsibility" in text
     assert r"\log \sum_{k} \exp" in d.to_latex()
+
+
+def test_log_of_component_sum_rewrites_only_sums_of_positive_terms():
+    import sympy
+
+    from derivation.canonical import expand_nll
+    from derivation.class_functions import logsumexp, logsumexp_over
+    from derivation.events import log_of_component_sum
+
+    k, K = lk.CLASS_INDEX, lk.CLASSES
+    a = sympy.IndexedBase("a", shape=(K,), real=True)
+    positive = sympy.log(sympy.Sum(sympy.exp(a[k]) * 2, (k, 0, K - 1)))
+    assert log_of_component_sum(positive, expand_nll) == sympy.log(2) + logsumexp(a)
+    mixed = sympy.log(sympy.Sum(a[k] * 2, (k, 0, K - 1)))  # terms of unknown sign: kept
+    assert log_of_component_sum(mixed, expand_nll) == mixed
+    shifted = sympy.log(sympy.Sum(sympy.exp(-(a[k] ** 2)), (k, 0, K - 1)))
+    assert log_of_component_sum(shifted, expand_nll) == logsumexp_over(-(a[k] ** 2), k)
