@@ -14,17 +14,25 @@ from derivation import derive
 
 
 def _inputs(model, n, rng):
-    """A target and raw outputs for ``n`` values (rows of 10 classes over the simplex)."""
+    """A target and raw outputs for ``n`` values: rows of 10 components wherever the target
+    or a parameter is a vector, so every family moves the same number of values."""
+    vectors = model.target.support.event or any(
+        model.choices[name].parameter.domain.event for name in model.predicted
+    )
+    rows, width = (n // 10, 10) if vectors else (n, None)
     if model.target.support.event:
-        z = rng.normal(size=(n // 10, 10))
-        return rng.integers(0, 10, size=n // 10), [z]
-    y = lk.sampling.inside(model.target.support, rng, n, label=True)
+        y = rng.integers(0, width, size=rows)
+    else:
+        y = lk.sampling.inside(model.target.support, rng, rows, label=True)
     raws = []
     for name in model.predicted:
         choice = model.choices[name]
         domain = choice.parameter.domain
-        identity = choice.link.name == "identity"
-        raws.append(lk.sampling.inside(domain, rng, n) if identity else rng.normal(size=n))
+        shape = (rows, width) if domain.event else (rows,)
+        if choice.link.name == "identity" and not domain.sums_to_one:
+            raws.append(lk.sampling.inside(domain.entries, rng, shape))
+        else:
+            raws.append(rng.normal(size=shape))
     return y, raws
 
 

@@ -12,6 +12,7 @@ import scipy.stats
 import likelihoods as lk
 
 from .cases import CASES, Case, Implementations, _floor, _ours, _torch, _torch_mean
+from .structured_cases import STRUCTURED_CASES
 
 
 # --- Gaussian with predicted log-sigma -----------------------------------------------------
@@ -145,6 +146,6 @@ TABLE_CASES = (
 )  # fmt: skip
 
 #: Every benchmark case, seed families first.
-ALL_CASES = CASES + TABLE_CASES
+ALL_CASES = CASES + TABLE_CASES + STRUCTURED_CASES
 
 __all__ = ["TABLE_CASES", "ALL_CASES"]

@@ -114,6 +114,29 @@ class responsibility(_Named):
         return r"r_{%s}" % printer._print(i)
 
 
+class responsibility_complement(_Named):
+    r"""1 - responsibility(f, k, i) = sum over the other components of their
+    responsibilities; for the one that holds most, -expm1(-(logsumexp - max)), which keeps
+    its digits where that responsibility is close to 1."""
+
+    nargs = 3
+
+    @classmethod
+    def definition(cls, f, k, i):
+        return 1 - responsibility.definition(f, k, i)
+
+    def _eval_derivative(self, s):
+        return -responsibility(*self.args).diff(s)
+
+    def _eval_is_nonnegative(self):
+        return True
+
+    @property
+    def free_symbols(self):
+        f, k, i = self.args
+        return (f.free_symbols - {k}) | i.free_symbols
+
+
 def _expectation(f: sympy.Expr, k: sympy.Symbol, s, *taken: sympy.Expr) -> sympy.Expr:
     """sum_d r_d df(d)/ds, the responsibilities' mean of the derivative: a term of df(d)/ds
     free of d is taken out of the sum as it is (the responsibilities sum to 1)."""

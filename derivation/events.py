@@ -92,8 +92,11 @@ def log_of_component_sum(expr: sympy.Expr, expand_log) -> sympy.Expr:
         if not isinstance(e, sympy.log) or not isinstance(e.args[0], sympy.Sum):
             return False
         s = e.args[0]
-        return len(s.limits) == 1 and all(
-            _positive(factor) for factor in sympy.Mul.make_args(s.function)
+        # a term free of the index is K times itself, left to the sum's own evaluation
+        return (
+            len(s.limits) == 1
+            and s.function.has(s.limits[0][0])
+            and all(_positive(factor) for factor in sympy.Mul.make_args(s.function))
         )
 
     def rewrite(e: sympy.Expr) -> sympy.Expr:

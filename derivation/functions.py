@@ -29,6 +29,7 @@ from .class_functions import (
     lse_excess,
     replace_column,
     responsibility,
+    responsibility_complement,
     softmax,
 )
 from .gamma_functions import (
@@ -256,6 +257,7 @@ NAMED = (
     logsumexp,
     logsumexp_over,
     responsibility,
+    responsibility_complement,
     softmax,
     log_softmax,
     amax,

@@ -98,8 +98,18 @@ class KernelPrinter(SciPyPrinter):
             return probabilities
         return self._per_sample(f"_take({probabilities}, {self._print(index)})")
 
+    def _print_responsibility_complement(self, expr):
+        f, k, index = expr.args
+        parts = self._mixture_parts(f, k, probabilities=True)
+        complement = f"_complement({parts}[2], {parts}[1])"
+        if index in self._class_indices:
+            return complement
+        return self._per_sample(f"_take({complement}, {self._print(index)})")
+
     def _print_Mul(self, expr):
-        weights = [a for a in expr.args if isinstance(a, F.responsibility)]
+        weights = [
+            a for a in expr.args if isinstance(a, (F.responsibility, F.responsibility_complement))
+        ]
         if not weights or len(weights) == len(expr.args):
             return super()._print_Mul(expr)
         rest = sympy.Mul(*(a for a in expr.args if a not in weights))

@@ -225,6 +225,15 @@ def _softmax_parts(z, probabilities):
     return top, excess, shifted
 
 
+# --- _complement
+def _complement(probabilities, excess):
+    """1 - p over the last axis, from softmax rows p and logsumexp - max (``excess``): only
+    the largest entry can exceed 1/2, and its complement is 1 - 1/(1 + rest) =
+    -expm1(-excess), which keeps its digits where p is close to 1."""
+    top = -numpy.expm1(-numpy.asarray(excess))[..., None]
+    return numpy.where(probabilities > 0.5, top, 1.0 - probabilities)
+
+
 # --- _weighted
 def _weighted(weight, value):
     """weight * value, and 0 where the weight is 0: a component whose responsibility

@@ -27,6 +27,7 @@ from .rules.classes import (
     DELTA_OVER_TO_XDIVY,
     EVALUATE_OVER_CLASSES,
     GROUP_LOGSUMEXP,
+    ONE_MINUS_RESPONSIBILITY,
     REPLACE_TARGET_COLUMN,
     SOFTMAX_MINUS_MASS,
 )
@@ -68,6 +69,7 @@ RULES: tuple[Rule, ...] = (
     BESSEL_GAP_COMPLEMENT,
     COEFFICIENT_LOG_TO_XLOGY,
     SOFTMAX_MINUS_MASS,
+    ONE_MINUS_RESPONSIBILITY,
     DELTA_OVER_TO_XDIVY,
     # final: an evaluation order, after any differentiation
     GROUP_SCALED_RESIDUALS,

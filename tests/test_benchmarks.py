@@ -8,6 +8,11 @@ import pathlib
 import subprocess
 import sys
 
+import numpy as np
+import pytest
+
+from benchmarks.table_cases import ALL_CASES
+
 ROOT = pathlib.Path(__file__).parents[1]
 
 
@@ -23,7 +28,7 @@ def test_quick_benchmark_run(tmp_path):
     assert run.returncode == 0, run.stderr[-3000:]
     results = json.loads(out.read_text())
     cases = {entry["case"] for entry in results["cases"]}
-    assert len(cases) == 8
+    assert len(cases) == 9
     for entry in results["cases"]:
         assert entry["ratio_to_hand_fused"]["hand-fused NumPy"] == 1.0
         assert "derive-the-loss" in entry["seconds"]
@@ -43,3 +48,18 @@ def test_only_some_cases(tmp_path):
     assert "Poisson: log link" in run.stdout
     assert "Gaussian" not in run.stdout and "Deriving" not in run.stdout
     assert not out.exists()
+
+
+@pytest.mark.parametrize("case", ALL_CASES, ids=lambda case: case.name)
+def test_every_timed_alternative_computes_the_same_loss_and_gradient(case):
+    implementations = case.make(case.quick, np.random.default_rng(3))
+    loss, grads = implementations["derive-the-loss"]()
+    for name in ("hand-fused NumPy", "PyTorch", "scikit-learn"):
+        if name not in implementations:
+            continue
+        other_loss, other_grads = implementations[name]()
+        other_grads = other_grads if isinstance(other_grads, (list, tuple)) else [other_grads]
+        grads_ = grads if isinstance(grads, (list, tuple)) else [grads]
+        np.testing.assert_allclose(other_loss, loss, rtol=1e-10, err_msg=name)
+        for mine, theirs in zip(grads_, other_grads, strict=True):
+            np.testing.assert_allclose(theirs, mine, rtol=1e-9, atol=1e-15, err_msg=name)

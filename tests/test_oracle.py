@@ -54,9 +54,9 @@ _GAMMAMEAN = (
     "a predicted shape s: log G(s) - s log s + s (Stirling's remainder) cancels for large s"
 )
 _GAUSSIANMIXTURE = (
-    "the weights' logits' gradient softmax_i - r_i is a difference of two numbers near 1 where "
-    "one weight is near 1 (logit 30: 5e-15 computed to 1e-16 absolute); 1 - r_i from the "
-    "shifted exponentials, as 1 - softmax_i is, is lacking"
+    "the loss without its constants is near 0 where one component holds the sample (0.001 "
+    "at logit 30, 0 at logits 700 and 699): each component's term carries logsumexp(logits) "
+    "and the sum cancels to about 1e-14 absolute, 3 of 1920 values (the full NLL passes)"
 )
 _GAUSSIANMIXTURE_ROWS = (
     "weights taken as they are with an entry of 0: the gradient -r_k / w_k is 0/0 there "
@@ -99,9 +99,7 @@ KNOWN_MODELS: dict[str, str] = {
     "Gamma(shape=log, rate=log)-nll": _GAMMA,
     "GammaMean(mean=log, shape=log)-nll": _GAMMAMEAN,
     "GaussianMixture(w=softmax, mu=identity, sigma=log)-loss": _GAUSSIANMIXTURE,
-    "GaussianMixture(w=softmax, mu=identity, sigma=log)-nll": _GAUSSIANMIXTURE,
     "GaussianMixture(w=softmax, mu=identity, sigma=identity)-loss": _GAUSSIANMIXTURE,
-    "GaussianMixture(w=softmax, mu=identity, sigma=identity)-nll": _GAUSSIANMIXTURE,
     "GaussianMixture(w=identity, mu=identity, sigma=log)-loss": _GAUSSIANMIXTURE_ROWS,
     "GaussianMixture(w=identity, mu=identity, sigma=log)-nll": _GAUSSIANMIXTURE_ROWS,
     "Huber(mu=identity, delta=log)-loss": _HUBER,

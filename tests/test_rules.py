@@ -16,7 +16,7 @@ import scipy.special
 import sympy
 
 import likelihoods as lk
-from derivation import bessel_helpers, forms, gamma_helpers, numpy_helpers, rewriting
+from derivation import bessel_helpers, derive, forms, gamma_helpers, numpy_helpers, rewriting
 from derivation.canonical import reduce_model
 from derivation.functions import (
     bessel_i_gap,
@@ -24,6 +24,8 @@ from derivation.functions import (
     expit,
     log1p,
     logaddexp,
+    responsibility,
+    responsibility_complement,
     softplus,
     x_over_1px2,
 )
@@ -223,5 +225,25 @@ def test_rules_are_named_ordered_and_documented():
     assert stages == sorted(stages, key=["local", "sum", "final"].index)
     assert all(r.identity and r.matches and r.writes for r in rewriting.RULES)
     tested = {c[0].name for c in ELEMENTWISE} | {c[0] for c in CLASS_CASES}
-    tested |= {"replace_target_column", "evaluate_over_classes"}
+    tested |= {"replace_target_column", "evaluate_over_classes", "one_minus_responsibility"}
     assert tested == set(names)  # every rule has a test of its own here
+
+
+def test_one_minus_responsibility_keeps_the_digits_of_a_share_near_1():
+    rule = next(r for r in rewriting.RULES if r.name == "one_minus_responsibility")
+    k, i = lk.CLASS_INDEX, lk.COMPONENT
+    a = sympy.IndexedBase("a", shape=(lk.CLASSES,), real=True)
+    r = responsibility(a[k], k, i)
+    assert rule(1 - r) == responsibility_complement(a[k], k, i)
+    assert rule(2 - r) == 2 - r  # only 1 - r is the others' share
+    # weights 1 - e^-40 and e^-40, the second component a unit further from y: the logit
+    # gradient w_0 (1 - r_0) - r_0 (1 - w_0) is a difference of two shares near e^-40
+    fn = derive(lk.GaussianMixture()).compile(nll=True)
+    (g_logits, *_) = fn.grad(
+        np.zeros(1), np.array([[40.0, 0.0]]), np.array([[0.0, 1.0]]), np.zeros((1, 2))
+    )
+    mpmath.mp.dps = 50
+    w0 = 1 / (1 + mpmath.exp(-40))
+    r0 = 1 / (1 + mpmath.exp(-40 - mpmath.mpf(1) / 2))
+    expected = float(w0 * (1 - r0) - r0 * (1 - w0))
+    assert g_logits[0, 0] == pytest.approx(expected, rel=1e-13)
