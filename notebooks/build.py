@@ -13,6 +13,7 @@ import pathlib
 import sys
 
 import choosing
+import mixture
 import nbformat
 import own_model
 from cells import code
@@ -201,6 +202,7 @@ cross-entropy, read off one plot.""",
 
 NOTEBOOKS["03_your_own_noise_model"] = own_model.CELLS
 NOTEBOOKS["04_choosing_a_noise_model"] = choosing.CELLS
+NOTEBOOKS["05_multimodal_regression"] = mixture.CELLS
 
 
 def build(name: str) -> pathlib.Path:

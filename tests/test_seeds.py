@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pathlib
+import re
+
 import numpy as np
 import pytest
 
@@ -36,3 +39,34 @@ def test_bce_with_logits_matches_the_probability_form():
 
 def test_laplace_gives_mae():
     assert derive(lk.Laplace()).compile()([3.0, 4.0], [2.0, 6.0]) == 1.5
+
+
+def _readme_table_rows():
+    readme = (pathlib.Path(__file__).parents[1] / "README.md").read_text()
+    section = readme.split("### The table of distributions, row by row", 1)[1]
+    lines = [line for line in section.split("\n\n", 3)[2].splitlines() if line.startswith("|")]
+    return [[cell.strip() for cell in line.strip("|").split("|")] for line in lines[2:]]
+
+
+def test_every_row_of_the_notes_table_is_in_the_readme_with_its_family():
+    seeds = pathlib.Path(__file__).parents[2] / "shared" / "seeds"
+    notes = next(seeds.glob("004_*.txt"), None) if seeds.is_dir() else None
+    if notes is None:
+        pytest.skip("the lecture notes are not beside this checkout")
+    text = notes.read_text()
+    table = text[text.index("Data Type\tDomain") : text.index("**Figure 5.11**")]
+    expected = [line.split("\t") for line in table.strip().splitlines()[1:]]
+    rows = _readme_table_rows()
+    assert [(r[0], r[2], r[3]) for r in rows] == [(e[0], e[2], e[3]) for e in expected]
+    for row in rows:
+        families = re.findall(r"`lk\.(\w+)\(\)`", row[4])
+        if row[4].startswith("not in the library"):
+            continue
+        assert families, row
+        for name in families:
+            model = getattr(lk, name)()
+            discrete = row[0].split(", ")[1] == "discrete"
+            assert bool(model.target.support.integer or model.target.support.event) == discrete
+        textbook = derive(getattr(lk, families[0])()).textbook
+        if textbook is not None:  # the first loss named is the one the engine recognises
+            assert row[5].startswith(textbook.name.split(",")[0]), (row, textbook.name)
