@@ -20,7 +20,7 @@ import sympy
 
 from likelihoods.links import CLASS_INDEX, CLASSES, COMPONENT
 
-from .functions import expand_definitions, logsumexp, logsumexp_over
+from .functions import expand_definitions, logsumexp, logsumexp_over, responsibility
 
 
 def factor_out_of_sums(expr: sympy.Expr) -> sympy.Expr:
@@ -131,24 +131,41 @@ def resolve_sums(expr: sympy.Expr) -> sympy.Expr:
         lambda e: isinstance(e, sympy.Sum) and (e.has(sympy.KroneckerDelta) or e.function == 0),
         lambda e: e.doit(),
     )
-    return expr.replace(
+    expr = expr.replace(
         lambda e: isinstance(e, sympy.Piecewise) and _only_range_conditions(e),
         lambda e: e.args[0].expr,
+    )
+    return expr.replace(_sums_responsibilities, lambda e: sympy.Integer(1))
+
+
+def _sums_responsibilities(e: sympy.Expr) -> bool:
+    """Sum_j r_j over all components: the responsibilities of one sample sum to 1."""
+    if not isinstance(e, sympy.Sum) or len(e.limits) != 1:
+        return False
+    index, low, high = e.limits[0]
+    body = e.function
+    return (
+        isinstance(body, responsibility)
+        and body.args[2] == index
+        and (low, high) == (0, CLASSES - 1)
     )
 
 
 def _only_range_conditions(p: sympy.Piecewise) -> bool:
-    *branches, last = p.args
-    if last.cond is not sympy.true or last.expr != 0 or len(branches) != 1:
+    # The first branch holds wherever the indices lie in [0, K), which they always do.
+    branches = p.args
+    if len(branches) != 2 or branches[1].cond is not sympy.true:
         return False
-    condition = branches[0].cond
-    return all(
-        isinstance(c, sympy.core.relational.Relational) for c in sympy.And.make_args(condition)
-    ) and condition.free_symbols <= {CLASSES, COMPONENT, *_integer_symbols(condition)}
+    return all(_is_index_bound(c) for c in sympy.And.make_args(branches[0].cond))
 
 
-def _integer_symbols(e: sympy.Expr) -> set:
-    return {s for s in e.free_symbols if s.is_integer}
+def _is_index_bound(c: sympy.Expr) -> bool:
+    """An index (an integer symbol) against an end of [0, K): i >= 0, i <= K - 1, i < K; never
+    an equation (y = 0 is a branch of a count density, not a range)."""
+    if not isinstance(c, sympy.core.relational.Relational) or isinstance(c, (sympy.Eq, sympy.Ne)):
+        return False
+    index, bound = (c.lhs, c.rhs) if c.lhs.is_Symbol else (c.rhs, c.lhs)
+    return bool(index.is_Symbol and index.is_integer) and bound in (0, CLASSES - 1, CLASSES)
 
 
 def component_derivative(expr: sympy.Expr, output: sympy.IndexedBase) -> sympy.Expr:

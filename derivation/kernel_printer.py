@@ -71,6 +71,13 @@ class KernelPrinter(SciPyPrinter):
 
     def _print_Sum(self, expr):
         body, index = expr.function, expr.limits[0][0]
+        if not body.has(index):  # K copies of a term free of the index
+            return self._per_sample(f"(_K * {self._print(body)})")
+        others = sorted((i for i in self._class_indices if body.has(i)), key=str)
+        if others:  # both would be read off the last axis: a diagonal, not the sum
+            raise ValueError(
+                f"cannot print {expr}: its terms depend on the index {others[0]} outside it"
+            )
         saved = self._class_indices
         self._class_indices = saved | {index}
         try:

@@ -28,6 +28,7 @@ for _info in _pkgutil.iter_modules(__path__):
         ):
             register(_value)
 globals().update(REGISTRY)
+from .mixture import Mixture  # noqa: E402  (a family of families: not in the registry)
 
 #: The families the command-line overview walks through first.
 TOUR = ("Gaussian", "Bernoulli", "Categorical")
@@ -50,5 +51,6 @@ __all__ = [
     "COMPONENT",
     "OTHER_INDEX",
     "TOUR",
+    "Mixture",
     *REGISTRY,
 ]
