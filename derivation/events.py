@@ -121,6 +121,8 @@ def _positive(factor: sympy.Expr) -> bool:
     base = factor.base if isinstance(factor, sympy.Pow) and factor.exp.is_real else factor
     if isinstance(base, sympy.Sum):
         return all(_positive(f) for f in sympy.Mul.make_args(base.function))
+    if isinstance(base, sympy.Indexed) and base.is_nonnegative:
+        return True  # an entry of weights that may be 0: its log is -inf, which adds nothing
     return bool(base.is_positive) or isinstance(base, sympy.exp) and bool(base.args[0].is_real)
 
 

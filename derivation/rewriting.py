@@ -27,7 +27,6 @@ from .rules.classes import (
     DELTA_OVER_TO_XDIVY,
     EVALUATE_OVER_CLASSES,
     GROUP_LOGSUMEXP,
-    ONE_MINUS_RESPONSIBILITY,
     REPLACE_TARGET_COLUMN,
     SOFTMAX_MINUS_MASS,
 )
@@ -44,6 +43,7 @@ from .rules.logs import (
     LOG_GAMMA,
     SQUARE_FRACTION,
 )
+from .rules.responsibilities import ONE_MINUS_RESPONSIBILITY, RESPONSIBILITY_OVER_WEIGHT
 
 #: Every rule, in the order :func:`stabilize` applies them.
 RULES: tuple[Rule, ...] = (
@@ -70,6 +70,7 @@ RULES: tuple[Rule, ...] = (
     COEFFICIENT_LOG_TO_XLOGY,
     SOFTMAX_MINUS_MASS,
     ONE_MINUS_RESPONSIBILITY,
+    RESPONSIBILITY_OVER_WEIGHT,
     DELTA_OVER_TO_XDIVY,
     # final: an evaluation order, after any differentiation
     GROUP_SCALED_RESIDUALS,

@@ -97,7 +97,7 @@ class Choice:
 def domain_assumptions(domain: Domain) -> dict[str, bool]:
     """Sympy assumptions implied by a domain (used for every symbol a model creates)."""
     if domain.sums_to_one:
-        return {"real": True}
+        return {"nonnegative": True}
     if domain.event:
         return domain_assumptions(domain.entries)
     if domain.integer:

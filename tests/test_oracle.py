@@ -64,8 +64,9 @@ _MIXTURE_LARGE_TERMS = (
     "(1, 0, 0); each term of the body shifted by its own largest value is lacking"
 )
 _GAUSSIANMIXTURE_ROWS = (
-    "weights taken as they are with an entry of 0: the gradient -r_k / w_k is 0/0 there "
-    "(the truth, -N_k / p, is finite); the loss overflows where every weighted component does"
+    "weights taken as they are: the weight gradient -p_k / p is exp(log N_k - logsumexp) of "
+    "two terms near -7e4 at y = 1000, 5e-12 relative (24 of 1960 values); finite where a "
+    "weight is 0 (rule responsibility_over_weight)"
 )
 _HUBER = (
     "a threshold through the log link: the normaliser's derivative is a difference of "

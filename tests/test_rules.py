@@ -226,6 +226,7 @@ def test_rules_are_named_ordered_and_documented():
     assert all(r.identity and r.matches and r.writes for r in rewriting.RULES)
     tested = {c[0].name for c in ELEMENTWISE} | {c[0] for c in CLASS_CASES}
     tested |= {"replace_target_column", "evaluate_over_classes", "one_minus_responsibility"}
+    tested |= {"responsibility_over_weight"}
     assert tested == set(names)  # every rule has a test of its own here
 
 
@@ -247,3 +248,21 @@ def test_one_minus_responsibility_keeps_the_digits_of_a_share_near_1():
     r0 = 1 / (1 + mpmath.exp(-40 - mpmath.mpf(1) / 2))
     expected = float(w0 * (1 - r0) - r0 * (1 - w0))
     assert g_logits[0, 0] == pytest.approx(expected, rel=1e-13)
+
+
+def test_responsibility_over_weight_is_the_density_over_the_mixture():
+    rule = next(r for r in rewriting.RULES if r.name == "responsibility_over_weight")
+    k, i = lk.CLASS_INDEX, lk.COMPONENT
+    w = sympy.IndexedBase("w", shape=(lk.CLASSES,), nonnegative=True)
+    a = sympy.IndexedBase("a", shape=(lk.CLASSES,), real=True)
+    r = responsibility(sympy.log(w[k]) + a[k], k, i)
+    rewritten = rule(-r / w[i])
+    assert not rewritten.has(responsibility) and not rewritten.has(w[i])
+    assert rule(r / a[i]) == r / a[i]  # log a_k is no term of the body
+    # weights (1, 0): the second component's share over its weight is p_1 / p, not 0/0
+    fn = derive(lk.GaussianMixture(w="identity")).compile(nll=True)
+    y, weights = np.array([0.0]), np.array([[1.0, 0.0]])
+    mu, log_sigma = np.array([[0.0, 1.0]]), np.zeros((1, 2))
+    (g_w, *_) = fn.grad(y, weights, mu, log_sigma)
+    assert g_w[0, 1] == pytest.approx(-math.exp(-0.5), rel=1e-15)  # -N(0; 1) / N(0; 0)
+    assert g_w[0, 0] == -1.0

@@ -14,8 +14,6 @@ from ..functions import (
     logsumexp,
     lse_excess,
     replace_column,
-    responsibility,
-    responsibility_complement,
     softmax,
     xdivy,
 )
@@ -41,18 +39,6 @@ def softmax_minus_mass(expr: sympy.Expr) -> sympy.Expr:
             return expr.xreplace({s: sympy.exp(log_p)})
         return (c + rest) * sympy.exp(log_p) - rest * expm1(log_p)
     return expr.replace(lambda e: isinstance(e, softmax), lambda e: sympy.exp(log_softmax(*e.args)))
-
-
-def one_minus_responsibility(expr: sympy.Expr) -> sympy.Expr:
-    # 1 - r_i, r a responsibility: the others' share, exact where r_i is close to 1.
-    def rewrite(e: sympy.Add) -> sympy.Expr:
-        terms = sympy.Add.make_args(e)
-        for r in e.atoms(responsibility):
-            if sympy.S.One in terms and -r in terms:
-                return e - 1 + r + responsibility_complement(*r.args)
-        return e
-
-    return expr.replace(lambda e: e.is_Add, rewrite)
 
 
 def delta_over_to_xdivy(expr: sympy.Expr) -> sympy.Expr:
@@ -178,14 +164,6 @@ SOFTMAX_MINUS_MASS = Rule(
     identity="c s + R = (c + R) s - R (s - 1), and s - 1 = expm1(log s)",
     rewrite=softmax_minus_mass,
 )
-ONE_MINUS_RESPONSIBILITY = Rule(
-    "one_minus_responsibility",
-    "sum",
-    matches="1 - r_i, r a mixture's responsibility",
-    writes="responsibility_complement(r_i), -expm1(-(logsumexp - max)) at the largest",
-    identity="1 - r_top = 1 - 1/(1 + rest) = -expm1(-log1p(rest))",
-    rewrite=one_minus_responsibility,
-)
 DELTA_OVER_TO_XDIVY = Rule(
     "delta_over_to_xdivy",
     "sum",
@@ -221,7 +199,6 @@ EVALUATE_OVER_CLASSES = Rule(
 
 __all__ = [
     "SOFTMAX_MINUS_MASS",
-    "ONE_MINUS_RESPONSIBILITY",
     "DELTA_OVER_TO_XDIVY",
     "GROUP_LOGSUMEXP",
     "REPLACE_TARGET_COLUMN",
