@@ -53,11 +53,6 @@ _GAMMA = (
 _GAMMAMEAN = (
     "a predicted shape s: log G(s) - s log s + s (Stirling's remainder) cancels for large s"
 )
-_GAUSSIANMIXTURE = (
-    "the loss without its constants is near 0 where one component holds the sample (0.001 "
-    "at logit 30, 0 at logits 700 and 699): each component's term carries logsumexp(logits) "
-    "and the sum cancels to about 1e-14 absolute, 3 of 1920 values (the full NLL passes)"
-)
 _MIXTURE_LARGE_TERMS = (
     "a component term of 1e49 (y e^-eta at y = 1e50) added to the logits absorbs them: the "
     "responsibilities of identical components come out 1/3 each where they are the weights "
@@ -104,8 +99,6 @@ KNOWN_MODELS: dict[str, str] = {
     "Gamma(shape=identity, rate=log)-nll": _GAMMA,
     "Gamma(shape=log, rate=log)-nll": _GAMMA,
     "GammaMean(mean=log, shape=log)-nll": _GAMMAMEAN,
-    "GaussianMixture(w=softmax, mu=identity, sigma=log)-loss": _GAUSSIANMIXTURE,
-    "GaussianMixture(w=softmax, mu=identity, sigma=identity)-loss": _GAUSSIANMIXTURE,
     "GaussianMixture(w=identity, mu=identity, sigma=log)-loss": _GAUSSIANMIXTURE_ROWS,
     "GaussianMixture(w=identity, mu=identity, sigma=log)-nll": _GAUSSIANMIXTURE_ROWS,
     "Huber(mu=identity, delta=log)-loss": _HUBER,

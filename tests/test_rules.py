@@ -247,7 +247,7 @@ def test_one_minus_responsibility_keeps_the_digits_of_a_share_near_1():
     w0 = 1 / (1 + mpmath.exp(-40))
     r0 = 1 / (1 + mpmath.exp(-40 - mpmath.mpf(1) / 2))
     expected = float(w0 * (1 - r0) - r0 * (1 - w0))
-    assert g_logits[0, 0] == pytest.approx(expected, rel=1e-13)
+    assert g_logits[0, 0] == pytest.approx(expected, rel=1e-13, abs=0)
 
 
 def test_responsibility_over_weight_is_the_density_over_the_mixture():
@@ -264,5 +264,25 @@ def test_responsibility_over_weight_is_the_density_over_the_mixture():
     y, weights = np.array([0.0]), np.array([[1.0, 0.0]])
     mu, log_sigma = np.array([[0.0, 1.0]]), np.zeros((1, 2))
     (g_w, *_) = fn.grad(y, weights, mu, log_sigma)
-    assert g_w[0, 1] == pytest.approx(-math.exp(-0.5), rel=1e-15)  # -N(0; 1) / N(0; 0)
+    assert g_w[0, 1] == pytest.approx(-math.exp(-0.5), rel=1e-15, abs=0)  # -N(0; 1) / N(0; 0)
     assert g_w[0, 0] == -1.0
+
+
+def test_a_log_weight_near_0_keeps_its_digits_inside_the_mixture():
+    # evaluate_over_classes pairs z_m - logsumexp(z) as log_softmax: (z_m - max) - excess is
+    # exactly -excess at the largest logit, so a loss of 0.001 is not rounded at 30's ulp
+    fn = derive(lk.GaussianMixture()).compile()
+    y, logits = np.array([2.5]), np.array([[30.0, 0.0, -2.0]])
+    mu, log_sigma = np.array([[2.5, 2.5, -1.0]]), np.array([[0.001, 1.0, 345.0]])
+    mpmath.mp.dps = 50
+    z = [mpmath.mpf(v) for v in logits[0]]
+    lse = mpmath.log(sum(mpmath.exp(v) for v in z))
+    terms = [
+        z[k]
+        - lse
+        - mpmath.mpf(s)
+        - (mpmath.mpf(2.5) - mpmath.mpf(m)) ** 2 / 2 * mpmath.exp(-2 * mpmath.mpf(s))
+        for k, (m, s) in enumerate(zip(mu[0], log_sigma[0]))
+    ]
+    expected = -mpmath.log(sum(mpmath.exp(t) for t in terms))
+    assert fn(y, logits, mu, log_sigma) == pytest.approx(float(expected), rel=4e-16, abs=0)

@@ -143,6 +143,7 @@ def evaluate_over_classes(expr: sympy.Expr) -> sympy.Expr:
         lambda e: isinstance(e, sympy.exp) and isinstance(e.args[0], log_softmax),
         lambda e: softmax(*e.args[0].args),
     )
+    expr = expr.replace(lambda e: e.is_Add and e.has(logsumexp), _pair_log_softmax)
 
     def log_p(e):
         z, i = e.args
@@ -154,6 +155,20 @@ def evaluate_over_classes(expr: sympy.Expr) -> sympy.Expr:
         lambda e: isinstance(e, logsumexp),
         lambda e: amax(e.args[0]) + lse_excess(e.args[0], amax(e.args[0])),
     )
+
+
+def _pair_log_softmax(e: sympy.Add) -> sympy.Expr:
+    # z_m - logsumexp(z) in one sum is log_softmax(z)_m, whose (z_m - max z) - lse_excess is
+    # exactly -lse_excess at the largest entry (a log weight near 0 keeps its digits).
+    terms = list(sympy.Add.make_args(e))
+    for lse in [t for t in terms if isinstance(-t, logsumexp)]:
+        z = (-lse).args[0]
+        entry = next((t for t in terms if isinstance(t, sympy.Indexed) and t.base == z), None)
+        if entry is not None:
+            terms.remove(lse)
+            terms.remove(entry)
+            terms.append(log_softmax(z, entry.indices[0]))
+    return sympy.Add(*terms)
 
 
 SOFTMAX_MINUS_MASS = Rule(
