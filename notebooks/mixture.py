@@ -120,13 +120,20 @@ centre = np.full(values.size, features(np.array([0.5])) @ w_mse)
 right.plot(values, np.exp(-gauss(values, centre, reduction="none")), color="C3",
            label="one Gaussian (MSE)")
 right.hist(t[np.abs(x - 0.5) < 0.03], bins=30, density=True, color="0.8", label="data near 0.5")
+logits_at, means_at, log_sigma_at = (a[0] for a in at)
+weights_at = np.exp(logits_at - np.logaddexp.reduce(logits_at))
+modes, _ = lk.GaussianMixture.modes(weights_at, means_at, np.exp(log_sigma_at))
+for mode in modes[~np.isnan(modes)]:
+    right.axvline(mode, color="C0", linestyle=":", linewidth=1)
+print("modes of p(t | x = 0.5):", np.round(modes[~np.isnan(modes)], 3))
 right.set_xlabel("t")
 right.legend(fontsize=8)
 plt.show()
 """
     ),
     """The density at x = 0.5 (computed as exp(-NLL) with the compiled loss, `reduction="none"`)
-has three peaks where the data has them; the single Gaussian puts its peak between them. The
+has three peaks where the data has them (dotted: its modes, from `lk.GaussianMixture.modes`);
+the single Gaussian puts its peak between them. The
 mixture's mean, sum_k w_k mu_k, is its point prediction (`lk.GaussianMixture().prediction`),
 close to the MSE fit: for a multimodal target, report the components, not only the mean.""",
 ]

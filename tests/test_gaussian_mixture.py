@@ -171,3 +171,53 @@ def test_log_of_component_sum_rewrites_only_sums_of_positive_terms():
     assert log_of_component_sum(mixed, expand_nll) == mixed
     shifted = sympy.log(sympy.Sum(sympy.exp(-(a[k] ** 2)), (k, 0, K - 1)))
     assert log_of_component_sum(shifted, expand_nll) == logsumexp_over(-(a[k] ** 2), k)
+
+
+def _grid_modes(w, mu, sigma):
+    """Local maxima of the density on a fine grid, each polished by scipy's bounded search."""
+    import scipy.optimize
+
+    def minus_log_p(x):
+        return -scipy.special.logsumexp(np.log(w) + scipy.stats.norm.logpdf(x, mu, sigma))
+
+    grid = np.linspace((mu - 6 * sigma).min(), (mu + 6 * sigma).max(), 200_001)
+    log_p = scipy.special.logsumexp(
+        np.log(w) + scipy.stats.norm.logpdf(grid[:, None], mu, sigma), axis=1
+    )
+    peaks = np.flatnonzero((log_p[1:-1] > log_p[:-2]) & (log_p[1:-1] >= log_p[2:])) + 1
+    step = grid[1] - grid[0]
+    return sorted(
+        scipy.optimize.minimize_scalar(
+            minus_log_p, bounds=(grid[p] - step, grid[p] + step), method="bounded",
+            options={"xatol": 1e-12},
+        ).x
+        for p in peaks
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_modes_are_the_densitys_local_maxima(seed):
+    rng = np.random.default_rng(seed)
+    k = int(rng.integers(1, 6))
+    w = rng.dirichlet(np.ones(k))
+    mu, sigma = rng.normal(0, 3, size=k), np.exp(rng.normal(0, 0.5, size=k))
+    modes, log_density = lk.GaussianMixture.modes(w, mu, sigma)
+    found = np.sort(modes[~np.isnan(modes)])
+    expected = _grid_modes(w, mu, sigma)
+    assert len(found) == len(expected)
+    np.testing.assert_allclose(found, expected, atol=1e-6 * sigma.min())
+    kept = ~np.isnan(modes)
+    reference = lk.GaussianMixture.scipy_reference(modes[kept], w, mu, sigma)
+    np.testing.assert_allclose(log_density[kept], reference, rtol=1e-13)
+    assert np.all(np.diff(log_density[kept]) <= 0)  # highest first
+
+
+def test_modes_of_many_mixtures_at_once():
+    rng = np.random.default_rng(5)
+    w = rng.dirichlet(np.ones(3), size=(4, 2))
+    mu, sigma = rng.normal(0, 3, size=(4, 2, 3)), np.exp(rng.normal(0, 0.3, size=(4, 2, 3)))
+    modes, _ = lk.GaussianMixture.modes(w, mu, sigma)
+    assert modes.shape == (4, 2, 3)
+    one, _ = lk.GaussianMixture.modes(w[1, 0], mu[1, 0], sigma[1, 0])
+    np.testing.assert_array_equal(np.isnan(modes[1, 0]), np.isnan(one))
+    np.testing.assert_allclose(modes[1, 0][~np.isnan(one)], one[~np.isnan(one)], rtol=1e-10)
