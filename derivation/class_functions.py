@@ -84,7 +84,20 @@ class logsumexp_over(_Named):
         return r"\log \sum_{%s} \exp\left(%s\right)" % (printer._print(k), printer._print(f))
 
 
-class responsibility(_Named):
+class _ComponentShare(_Named):
+    """A share of one component, f(k) over the bound index k at component i: nonnegative,
+    and free of k."""
+
+    def _eval_is_nonnegative(self):
+        return True
+
+    @property
+    def free_symbols(self):
+        f, k, i = self.args
+        return (f.free_symbols - {k}) | i.free_symbols
+
+
+class responsibility(_ComponentShare):
     r"""responsibility(f, k, i) = exp(f(i) - logsumexp_over(f, k)), the softmax over the
     component axis of the expression f of the bound index k, at component i: the posterior
     probability of component i. Kernels take it from the same shifted exponentials as the
@@ -101,20 +114,12 @@ class responsibility(_Named):
         f, k, i = self.args
         return self * (sympy.diff(f.xreplace({k: i}), s) - _expectation(f, k, s, i))
 
-    def _eval_is_nonnegative(self):
-        return True
-
-    @property
-    def free_symbols(self):
-        f, k, i = self.args
-        return (f.free_symbols - {k}) | i.free_symbols
-
     def _latex_body(self, printer):
         f, k, i = self.args
         return r"r_{%s}" % printer._print(i)
 
 
-class responsibility_complement(_Named):
+class responsibility_complement(_ComponentShare):
     r"""1 - responsibility(f, k, i) = sum over the other components of their
     responsibilities; for the one that holds most, -expm1(-(logsumexp - max)), which keeps
     its digits where that responsibility is close to 1."""
@@ -127,14 +132,6 @@ class responsibility_complement(_Named):
 
     def _eval_derivative(self, s):
         return -responsibility(*self.args).diff(s)
-
-    def _eval_is_nonnegative(self):
-        return True
-
-    @property
-    def free_symbols(self):
-        f, k, i = self.args
-        return (f.free_symbols - {k}) | i.free_symbols
 
 
 def _expectation(f: sympy.Expr, k: sympy.Symbol, s, *taken: sympy.Expr) -> sympy.Expr:
