@@ -187,24 +187,7 @@ class Derivation:
         forms = target_forms(r, nll)
         expression = next(iter(forms.values())).expression
 
-        constants = []
-        for name, choice in model.choices.items():
-            if choice.predicted:
-                continue
-            own = choice.value == model.parameter_symbol(name)
-            for symbol in sorted(choice.value.free_symbols, key=sympy.default_sort_key):
-                domain = choice.parameter.domain if own else _REAL
-                constants.append(Argument(symbol.name, domain, f"{model.name}'s fixed {name}"))
-        used = {
-            s.name
-            for s in expression.free_symbols
-            if isinstance(s, sympy.Symbol) and not s.is_integer
-        }
-        constants = [c for c in constants if c.name in used]
-        known = {_name(r.target), *(_name(o) for o in r.outputs), *(c.name for c in constants)}
-        strays = sorted(used - known)
-        if strays:
-            raise ValueError(f"{model.name}: the loss contains unknown symbols {strays}")
+        constants = _constants(model, r, expression)
 
         target = Argument(_name(r.target), model.target.support, f"{model.name}'s target")
         inputs = []
@@ -245,6 +228,29 @@ class Derivation:
         if backend != "numpy":
             compiled.source_for(compiled.forms[0])  # an unsupported function is refused now
         return compiled
+
+
+def _constants(model: NoiseModel, r, expression: sympy.Expr) -> list[Argument]:
+    """The keyword arguments of a compiled loss: the symbols of its fixed parameters that
+    the expression uses; a symbol that is neither one nor the target or an output is
+    refused by name."""
+    constants = []
+    for name, choice in model.choices.items():
+        if choice.predicted:
+            continue
+        own = choice.value == model.parameter_symbol(name)
+        for symbol in sorted(choice.value.free_symbols, key=sympy.default_sort_key):
+            domain = choice.parameter.domain if own else _REAL
+            constants.append(Argument(symbol.name, domain, f"{model.name}'s fixed {name}"))
+    used = {
+        s.name for s in expression.free_symbols if isinstance(s, sympy.Symbol) and not s.is_integer
+    }
+    constants = [c for c in constants if c.name in used]
+    known = {_name(r.target), *(_name(o) for o in r.outputs), *(c.name for c in constants)}
+    strays = sorted(used - known)
+    if strays:
+        raise ValueError(f"{model.name}: the loss contains unknown symbols {strays}")
+    return constants
 
 
 def _name(symbol) -> str:
