@@ -128,8 +128,9 @@ class KernelPrinter(SciPyPrinter):
         expression is assigned to a name of ``self.bodies``)."""
         saved = self._class_indices
         self._class_indices = {index}
-        try:  # in one canonical form, so that the loss's and the gradients' share one name
-            code = self._print(sympy.factor_terms(body))
+        try:  # in one canonical form, so that the loss's and the gradients' share one name:
+            # products distributed (no factor 2 put in and taken out again), powers kept
+            code = self._print(_distributed(body))
         finally:
             self._class_indices = saved
         name = self.bodies.setdefault(code, f"_mix{len(self.bodies)}")
@@ -209,3 +210,12 @@ assert all(
 )
 
 __all__ = ["KernelPrinter"]
+
+
+def _distributed(body: sympy.Expr) -> sympy.Expr:
+    """``body`` with its numeric factors distributed over its terms and its powers of sums
+    kept: (a + b)/2 is a/2 + b/2, ((y - mu) g)^2 stays a square."""
+    return sympy.expand(
+        sympy.factor_terms(body), mul=True, multinomial=False, power_exp=False,
+        power_base=False, log=False, deep=False,
+    )  # fmt: skip
