@@ -18,6 +18,7 @@ from likelihoods.declaration import PREDICTIONS
 from likelihoods.links import CLASS_INDEX, COMPONENT
 
 from .canonical import Reduction
+from .class_functions import responsibility
 
 
 @dataclass(frozen=True)
@@ -58,15 +59,22 @@ def build_steps(
         _nll_step(r, minus_log_p),
         _constants_step(r),
         _loss_step(r, loss_name, two_classes),
-        Step(
-            "6. Gradient",
-            "Differentiate L with respect to each raw output"
-            + (" (component i of a vector)" if any(_is_vector(o) for o in r.outputs) else "")
-            + ":",
-            tuple((_partial(o), g) for o, g in zip(r.outputs, gradient)),
-        ),
+        _gradient_step(r, gradient),
         _inference_step(model, given_text),
     )
+
+
+def _gradient_step(r: Reduction, gradient: tuple[sympy.Expr, ...]) -> Step:
+    text = "Differentiate L with respect to each raw output"
+    if any(_is_vector(o) for o in r.outputs):
+        text += " (component i of a vector)"
+    equations = [(_partial(o), g) for o, g in zip(r.outputs, gradient)]
+    shares = sorted(set().union(*(g.atoms(responsibility) for g in gradient)), key=str)
+    if shares:  # printed r_i: its definition follows the gradients
+        text += ", with r_i the responsibility of component i, its share of the sample"
+        equations += [(Label(f"r[{_text(s.args[2])}]", f"r_{{{sympy.latex(s.args[2])}}}"),
+                       responsibility.definition(*s.args)) for s in shares]  # fmt: skip
+    return Step("6. Gradient", text + ":", tuple(equations))
 
 
 def _noise_model_step(model: NoiseModel, r: Reduction, log_p: Label, given_text: str) -> Step:
@@ -191,6 +199,9 @@ def _partial(output) -> Label:
 
 class _TextPrinter(StrPrinter):
     """sympy's str form, with conditionals written as words."""
+
+    def _print_responsibility(self, expr):
+        return f"r[{self._print(expr.args[2])}]"
 
     def _print_Piecewise(self, expr):
         parts = [

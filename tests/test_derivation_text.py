@@ -36,7 +36,13 @@ def test_seven_steps_for_every_family(model):
     )
     assert nll.equations[0][1] == d.nll
     assert loss.equations[0][1] == d.loss
-    assert [g for _, g in gradient.equations] == list(d.gradient)
+    gradients, definitions = (
+        gradient.equations[: len(d.gradient)],
+        gradient.equations[len(d.gradient) :],
+    )
+    assert [g for _, g in gradients] == list(d.gradient)
+    # what the gradients name (a mixture's responsibilities r_i) is defined after them
+    assert all(label.text.startswith("r[") for label, _ in definitions)
     assert model.prediction in inference.text
     text = str(d)
     for title in TITLES:

@@ -152,8 +152,11 @@ def test_matches_torch_mixture_same_family(rng):
 def test_the_derivation_reads_as_a_log_sum_exp():
     d = derive(lk.GaussianMixture())
     text = str(d)
-    assert "logsumexp_over" in text and "responsibility" in text
-    assert r"\log \sum_{k} \exp" in d.to_latex()
+    assert "logsumexp_over" in text and "responsibility of component i" in text
+    assert "dL/dlogits[i] = -r[i] + softmax(logits, i)" in text  # r_i named, then defined
+    assert "\n       r[i] = exp(" in text
+    latex = d.to_latex()
+    assert r"\log \sum_{k} \exp" in latex and r"r_{i} &= \frac{e^{" in latex
 
 
 def test_log_of_component_sum_rewrites_only_sums_of_positive_terms():
