@@ -209,8 +209,6 @@ assert all(
     for f in F.NAMED
 )
 
-__all__ = ["KernelPrinter"]
-
 
 def _distributed(body: sympy.Expr) -> sympy.Expr:
     """``body`` with its numeric factors distributed over its terms and its powers of sums
@@ -219,3 +217,6 @@ def _distributed(body: sympy.Expr) -> sympy.Expr:
         sympy.factor_terms(body), mul=True, multinomial=False, power_exp=False,
         power_base=False, log=False, deep=False,
     )  # fmt: skip
+
+
+__all__ = ["KernelPrinter"]
