@@ -8,15 +8,7 @@ from sympy.codegen.cfunctions import expm1
 
 from likelihoods.links import COMPONENT
 
-from ..functions import (
-    amax,
-    log_softmax,
-    logsumexp,
-    lse_excess,
-    replace_column,
-    softmax,
-    xdivy,
-)
+from ..functions import amax, log_softmax, logsumexp, lse_excess, replace_column, softmax, xdivy
 from .base import Rule
 
 

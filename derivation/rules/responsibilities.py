@@ -28,6 +28,10 @@ def responsibility_over_weight(expr: sympy.Expr) -> sympy.Expr:
         factors = list(sympy.Mul.make_args(e))
         for r in (f for f in factors if isinstance(f, responsibility)):
             body, k, i = r.args
+            # the body's terms: products distributed, powers of sums kept ((y - mu)^2 stays)
+            terms = sympy.Add.make_args(
+                sympy.expand(body, multinomial=False, power_exp=False, power_base=False, log=False)
+            )
             for weight in factors:
                 if not (isinstance(weight, sympy.Pow) and weight.exp == -1):
                     continue
@@ -35,11 +39,6 @@ def responsibility_over_weight(expr: sympy.Expr) -> sympy.Expr:
                 if not isinstance(base, sympy.Indexed) or base.indices != (i,):
                     continue
                 log_weight = sympy.log(base.base[k])
-                # (products distributed, powers of sums kept: (y - mu)^2 is not expanded)
-                split = sympy.expand(
-                    body, multinomial=False, power_exp=False, power_base=False, log=False
-                )
-                terms = sympy.Add.make_args(split)
                 if log_weight not in terms:
                     continue
                 rest = (sympy.Add(*terms) - log_weight).xreplace({k: i})
