@@ -47,6 +47,7 @@ from .events import (
 from .functions import softplus
 from .piecewise import split_piecewise
 from .rules.exponentials import combine_exponentials
+from .triangular_functions import diagonal_factor, lower_factor, scaled_identity
 
 
 @dataclass(frozen=True)
@@ -75,9 +76,12 @@ def reduce_model(model: NoiseModel) -> Reduction:
     outputs = tuple(model.raw_symbol(name) for name in model.predicted)
     symbols = {name: model.parameter_symbol(name) for name in model.choices}
     declared = check_log_density(model, model.log_density(y, **symbols))
-    values, scalars, vectors = {}, {}, {}
+    values, scalars, vectors, matrices = {}, {}, {}, {}
     for name, choice in model.choices.items():
-        if choice.predicted and choice.parameter.domain.event:
+        if choice.parameter.domain.matrix:
+            matrices[symbols[name]] = _factor(model, name)
+            values[name] = matrices[symbols[name]][1]
+        elif choice.predicted and choice.parameter.domain.event:
             raw = model.raw_symbol(name)
             vectors[symbols[name]] = lambda index, link=choice.link, raw=raw: (
                 link.inverse(raw, index) if link.event else link.inverse(raw[index])
@@ -88,7 +92,7 @@ def reduce_model(model: NoiseModel) -> Reduction:
                 choice.link.inverse(model.raw_symbol(name)) if choice.predicted else choice.value
             )
             scalars[symbols[name]] = values[name] = value
-    raw_nll = (-declared).xreplace(scalars)
+    raw_nll = _substitute_factors(-declared, matrices).xreplace(scalars)
     for base, component in vectors.items():
         raw_nll = raw_nll.replace(
             lambda e, b=base: isinstance(e, sympy.Indexed) and e.base == b,
@@ -117,6 +121,33 @@ def reduce_model(model: NoiseModel) -> Reduction:
     return Reduction(
         y, outputs, values, declared, nll, loss, scale, constant, general_loss, general, simplex
     )
+
+
+def _factor(model: NoiseModel, name: str):
+    """``(entry, factor)`` of a matrix parameter: entry(a, b) in raw outputs, and the whole
+    factor as :mod:`derivation.triangular_functions` takes it (the raw matrix itself under
+    the identity link, c I for a fixed number c)."""
+    choice = model.choices[name]
+    if not choice.predicted:
+        c = choice.value
+        return (lambda a, b: c * sympy.KroneckerDelta(a, b)), scaled_identity(c)
+    raw, link = model.raw_symbol(name), choice.link
+    if link.name == "identity":
+        return (lambda a, b: raw[a, b]), raw
+    x = sympy.Dummy("x", real=True)
+    kind = diagonal_factor if link.raw_vector else lower_factor
+    return (lambda a, b: link.inverse(raw, a, b)), kind(raw, sympy.Lambda(x, link.diagonal(x)))
+
+
+def _substitute_factors(expr: sympy.Expr, matrices: dict) -> sympy.Expr:
+    """Each matrix parameter's entries L[a, b] by their values, then L itself (an argument of
+    a function of the whole factor) by the factor."""
+    for base, (entry, factor) in matrices.items():
+        expr = expr.replace(
+            lambda e, b=base: isinstance(e, sympy.Indexed) and e.base == b,
+            lambda e, f=entry: f(*e.indices),
+        ).xreplace({base: factor})
+    return expr
 
 
 def expand_nll(expr: sympy.Expr) -> sympy.Expr:

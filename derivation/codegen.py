@@ -36,11 +36,13 @@ import re
 
 import sympy
 
+from likelihoods.links import COLUMN as _COLUMN
 from likelihoods.links import COMPONENT as _COMPONENT
 
 from .class_functions import logsumexp_over
 from .fused import fused_kernel
 from .kernel_printer import KernelPrinter
+from .triangular_functions import FACTORS, SOLVED
 
 HEADER = """\
 import threading
@@ -60,11 +62,15 @@ def eliminate_common_subexpressions(
     """
     # Temporaries are per sample: nothing that depends on a class index is pulled out. (K
     # itself is not ignored: every vector's shape holds it.)
-    indices = {_COMPONENT}
+    indices = {_COMPONENT, _COLUMN}
     for e in exprs:
         for s in e.atoms(sympy.Sum):
             indices.update(limit[0] for limit in s.limits)
         indices.update(f.args[1] for f in e.atoms(logsumexp_over))
+        indices.update(f.args[2] for f in e.atoms(*SOLVED))
+    # A factor is an argument of its solves, never a temporary of its own: held out.
+    held = {f: sympy.Symbol(f"_factor{n}") for n, f in enumerate(_factors(exprs))}
+    exprs = [e.xreplace(held) for e in exprs]
     replacements, reduced = sympy.cse(
         exprs,
         symbols=sympy.numbered_symbols("_t"),
@@ -72,7 +78,7 @@ def eliminate_common_subexpressions(
         order="none",
         ignore=tuple(indices),
     )
-    inline: dict[sympy.Symbol, sympy.Expr] = {}
+    inline: dict[sympy.Symbol, sympy.Expr] = {s: f for f, s in held.items()}
     kept = []
     for symbol, value in replacements:
         value = value.xreplace(inline)
@@ -81,6 +87,11 @@ def eliminate_common_subexpressions(
         else:
             kept.append((symbol, value))
     return kept, [e.xreplace(inline) for e in reduced]
+
+
+def _factors(exprs) -> list[sympy.Expr]:
+    found = set().union(*(e.atoms(*FACTORS) for e in exprs))
+    return sorted(found, key=sympy.default_sort_key)
 
 
 def kernel_source(
@@ -115,8 +126,14 @@ def kernel_source(
     assignments = [
         (str(sym), printer.print_output(v, per_class=False)) for sym, v in reversed(kept)
     ]
-    printed = [printer.print_output(o, per_class=_COMPONENT in o.free_symbols) for o in outputs]
+    printed = [
+        printer.print_output(
+            o, per_class=_COMPONENT in o.free_symbols, matrix=_COLUMN in o.free_symbols
+        )
+        for o in outputs
+    ]
     mixtures = {name: code for code, name in printer.bodies.items()}
+    shared = {name: code for code, name in printer.shared.items()}
     lines += [
         f"    _parts_{z} = _softmax_parts({z}, {probabilities})"
         for z, probabilities in printer.parts.items()
@@ -129,6 +146,12 @@ def kernel_source(
         reads = [k for k, (t, _) in enumerate(assignments) if re.search(rf"\b{t}\b", code)]
         at = max(reads, default=-1) + 1
         assignments[at:at] = [(mixture, code), (f"_parts_{mixture}", parts)]
+    # A shared array (a factor, a solve) likewise, in the order they were named: each reads
+    # only those named before it.
+    for name_, code in shared.items():
+        reads = [k for k, (t, _) in enumerate(assignments) if re.search(rf"\b{t}\b", code)]
+        at = max(reads, default=-1) + 1
+        assignments[at:at] = [(name_, code)]
     body = [
         f"    return _finish(({', '.join(printed)},), {has_loss}, _shape, _dtype, _scale, _total, "
         f"({', '.join(args)},))"
@@ -201,7 +224,12 @@ def kernels_source(
 
 
 #: The files whose ``# --- name`` units generated modules copy.
-HELPER_MODULES = ("numpy_helpers.py", "gamma_helpers.py", "bessel_helpers.py")
+HELPER_MODULES = (
+    "numpy_helpers.py",
+    "gamma_helpers.py",
+    "bessel_helpers.py",
+    "linalg_helpers.py",
+)
 
 
 @functools.cache

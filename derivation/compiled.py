@@ -39,7 +39,13 @@ from likelihoods.constraints import Domain, nonnegative
 
 from .identifiers import code_names
 from .runtime import REDUCTIONS, Call, prepare
-from .validation import as_array, check_class_index, check_domain, check_rows
+from .validation import (
+    as_array,
+    check_class_index,
+    check_domain,
+    check_lower_triangular,
+    check_rows,
+)
 
 
 @dataclass(frozen=True)
@@ -95,7 +101,10 @@ class CompiledLoss:
         self._names = [spec.name for spec in self._specs]
         # the kernels' keyword arguments, by the names generated code gives them
         self._codes = code_names(self._names)
-        self._over_classes = tuple(spec.domain.event for spec in self._inputs)
+        # each output's axes over classes: 0, 1 (a vector) or 2 (a matrix)
+        self._over_classes = tuple(
+            2 if spec.domain.matrix else int(spec.domain.event) for spec in self._inputs
+        )
         self._kernels = {form: _Lazy(self, form) for form in builders}
         self._checker = _Checker(self._specs)
 
@@ -265,12 +274,17 @@ class _Checker:
                 continue
             if spec.domain.sums_to_one:
                 check_rows(spec.name, array, spec.what)
+            elif spec.domain.matrix:
+                check_lower_triangular(spec.name, array, spec.domain, spec.what)
             elif spec.domain.event:
                 check_domain(spec.name, array, spec.domain.entries, spec.what)
             else:
                 check_domain(spec.name, array, spec.domain, spec.what, block, k in vouched)
         if what == "rows":
             check_rows(target_spec.name, arrays[0], target_spec.what)
+        elif what == "vector":
+            domain = target_spec.domain.entries
+            check_domain(target_spec.name, arrays[0], domain, f"{target_spec.what} entries")
         elif what == "index":
             check_class_index(target_spec.name, arrays[0], classes)
         elif 0 not in skip:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import sympy
 
-from likelihoods.links import CLASS_INDEX, CLASSES, COMPONENT
+from likelihoods.links import CLASS_INDEX, CLASSES, COLUMN, COMPONENT
 
 from .functions import expand_definitions, logsumexp, logsumexp_over, responsibility
 
@@ -31,7 +31,9 @@ def factor_out_of_sums(expr: sympy.Expr) -> sympy.Expr:
         body, limits = s.function, s.limits
         indices = [limit[0] for limit in limits]
         out = []
-        for term in sympy.Add.make_args(sympy.expand(body, power_exp=False, log=False)):
+        # powers of sums stay: (y_k - mu_k)^2 expanded would cancel
+        expanded = sympy.expand(body, power_exp=False, log=False, multinomial=False)
+        for term in sympy.Add.make_args(expanded):
             free, dependent = term.as_independent(*indices, as_Add=False)
             summed = sympy.Sum(dependent, *limits)
             out.append(free * (summed if dependent.has(*indices) else summed.doit()))
@@ -171,8 +173,10 @@ def _is_index_bound(c: sympy.Expr) -> bool:
 
 
 def component_derivative(expr: sympy.Expr, output: sympy.IndexedBase) -> sympy.Expr:
-    """d expr / d output_i for the component index i."""
-    return resolve_sums(sympy.diff(expr, output[COMPONENT]))
+    """d expr / d output_i for the component index i (d expr / d output_il, row i and
+    column l, for a matrix output)."""
+    entry = output[COMPONENT, COLUMN] if len(output.shape) == 2 else output[COMPONENT]
+    return resolve_sums(sympy.diff(expr, entry))
 
 
 def derivative(expr: sympy.Expr, output) -> sympy.Expr:

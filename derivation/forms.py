@@ -11,6 +11,9 @@ A target on the real line, the integers or an interval comes one number per samp
 * ``"index_smoothed"``: a class index with label smoothing and class weights, the row
   a [k = c] + v_k with a per-sample mass a = (1 - eps) w_c and a per-class v = eps w / K.
 
+A target vector off the simplex (a point in R^K) comes in one form, ``"vector"``: a row of K
+numbers per sample.
+
 Each form is differentiated with respect to every raw output (component i of a vector output)
 after the stability rules, and printed as its own NumPy module.
 """
@@ -53,6 +56,8 @@ def target_forms(r: Reduction, nll: bool) -> dict[str, Form]:
     if not isinstance(y, sympy.IndexedBase):
         return {"elementwise": Form("elementwise", r.nll if nll else r.loss, y)}
     general = r.general_nll if nll else r.general_loss
+    if y not in r.simplex:  # a vector of real numbers, not a class label
+        return {"vector": Form("vector", general, y)}
     index = sympy.Symbol(str(y.label), integer=True, nonnegative=True)
     row = INDEX_MASS * sympy.KroneckerDelta(CLASS_INDEX, index) + SPREAD_MASS[CLASS_INDEX]
     return {

@@ -13,12 +13,14 @@ import sympy
 from sympy.printing.numpy import SciPyPrinter
 
 from likelihoods.links import CLASSES as _CLASSES
+from likelihoods.links import COLUMN as _COLUMN
 from likelihoods.links import COMPONENT as _COMPONENT
 
 from . import functions as F
+from .factor_printing import FactorPrinting
 
 
-class KernelPrinter(SciPyPrinter):
+class KernelPrinter(FactorPrinting, SciPyPrinter):
     """SciPy printer that knows the named functions of :mod:`derivation.functions` and prints
     floats with all their digits.
 
@@ -26,7 +28,9 @@ class KernelPrinter(SciPyPrinter):
     sample (shape ``(...)``) or per class (shape ``(..., K)``, inside a sum over classes or for
     a gradient component): there, ``z[k]`` is the whole array ``z``, a per-sample array ``a``
     becomes ``a[..., None]``, ``z[c]`` for a class-index target ``c`` picks one entry per
-    sample, and ``KroneckerDelta(k, c)`` is a one-hot mask.
+    sample, and ``KroneckerDelta(k, c)`` is a one-hot mask. A gradient with respect to a
+    matrix is printed per entry, shape ``(..., K, K)`` (see
+    :mod:`derivation.factor_printing`).
     """
 
     def __init__(self, settings=None, arrays=(), class_index_target=None):
@@ -39,32 +43,43 @@ class KernelPrinter(SciPyPrinter):
         self.parts: dict[str, bool] = {}
         # per-component expressions given a name for their parts: code -> name
         self.bodies: dict[str, str] = {}
+        self._init_factors()
 
-    def print_output(self, expr: sympy.Expr, per_class: bool) -> str:
-        saved = self._class_indices
-        self._class_indices = {_COMPONENT} if per_class else set()
+    def print_output(self, expr: sympy.Expr, per_class: bool, matrix: bool = False) -> str:
+        saved = self._class_indices, self._matrix
+        self._class_indices = {_COMPONENT} if per_class and not matrix else set()
+        self._matrix = matrix
         try:
             return self._print(expr)
         finally:
-            self._class_indices = saved
+            self._class_indices, self._matrix = saved
 
     def _per_sample(self, code: str) -> str:
-        return f"({code})[..., None]" if self._class_indices else code
+        if self._class_indices:
+            return f"({code})[..., None]"
+        return f"({code})[..., None, None]" if self._matrix else code
 
     def _print_Symbol(self, expr):
         if expr == _CLASSES:
             return "_K"
+        grid = self._print_matrix_Symbol(expr)
+        if grid is not None:
+            return grid
         name = super()._print_Symbol(expr)
-        return f"{name}[..., None]" if self._class_indices and expr.name in self._arrays else name
+        if expr.name not in self._arrays:
+            return name
+        return f"{name}[..., None]" if self._class_indices else self._per_sample(name)
 
     def _print_IndexedBase(self, expr):
         return str(expr.label)
 
     def _print_Indexed(self, expr):
+        if len(expr.indices) == 2:
+            return self._print_matrix_Indexed(expr)
         (index,) = expr.indices
         name = str(expr.base.label)
-        if index in self._class_indices:
-            return name
+        if index in self._class_indices or self._in_matrix(index):
+            return self._oriented(name, index)
         if self._target_index is not None and index == self._target_index:
             return self._per_sample(f"_take({name}, {index.name})")
         raise ValueError(f"cannot print {expr}: index {index} is not a class index")
@@ -73,20 +88,24 @@ class KernelPrinter(SciPyPrinter):
         body, index = expr.function, expr.limits[0][0]
         if not body.has(index):  # K copies of a term free of the index
             return self._per_sample(f"(_K * {self._print(body)})")
-        others = sorted((i for i in self._class_indices if body.has(i)), key=str)
+        outside = self._class_indices | ({_COMPONENT, _COLUMN} if self._matrix else set())
+        others = sorted((i for i in outside if body.has(i)), key=str)
         if others:  # both would be read off the last axis: a diagonal, not the sum
             raise ValueError(
                 f"cannot print {expr}: its terms depend on the index {others[0]} outside it"
             )
-        saved = self._class_indices
-        self._class_indices = saved | {index}
+        saved = self._class_indices, self._matrix
+        self._class_indices, self._matrix = saved[0] | {index}, False
         try:
             code = f"_row_sum({self._print(body)})"
         finally:
-            self._class_indices = saved
+            self._class_indices, self._matrix = saved
         return self._per_sample(code)
 
     def _print_KroneckerDelta(self, expr):
+        identity = self._print_matrix_KroneckerDelta(expr)
+        if identity is not None:
+            return identity
         a, b = expr.args
         index = b if a in self._class_indices else a
         return f"_onehot({index.name}, _K, _dtype)"

@@ -77,7 +77,7 @@ def _finish(outputs, has_loss, shape, dtype, scale, total, arguments=()):
         s = numpy.asarray(scale)
         for k in range(1 if has_loss else 0, len(outputs)):
             g = outputs[k]
-            factor = s[..., None] if s.ndim and g.ndim > len(shape) else s
+            factor = s.reshape(s.shape + (1,) * (g.ndim - len(shape))) if s.ndim else s
             mine = g.flags.writeable and g.shape == numpy.broadcast_shapes(g.shape, factor.shape)
             if mine and not any(numpy.may_share_memory(g, a) for a in arguments):
                 g *= factor  # a fresh array of the kernel's: scaled in place

@@ -111,13 +111,17 @@ def prepare(
         if check is not None and check_values:
             call.check = (check, arrays)
         return call
-    classes = _ClassCall(names, arrays, outs, fixed, over_classes, dtype, "elementwise" in kernels)
+    classes = _ClassCall(names, arrays, outs, fixed, over_classes, dtype, tuple(kernels))
     if check is not None and check_values:
         check(classes.form, arrays, classes.k)
-    if classes.form == "elementwise" and (class_weight is not None or label_smoothing):
+    if classes.form in ("elementwise", "vector") and (class_weight is not None or label_smoothing):
         raise TypeError(
             "class_weight and label_smoothing apply to targets over classes; this target is "
-            "one number per sample (its outputs have a last axis over components)"
+            + (
+                "one number per sample (its outputs have a last axis over components)"
+                if classes.form == "elementwise"
+                else "a vector of real numbers per sample"
+            )
         )
     eps = float(label_smoothing)
     if not 0.0 <= eps <= 1.0:
@@ -128,12 +132,16 @@ def prepare(
 class _ClassCall:
     """The shapes of a call over K classes (or components): ``k``, the target's ``form``
     (rows or class indices; ``"elementwise"`` for a target of one number per sample whose
-    outputs have a last axis of K components) and the samples' ``shape``; and the kernel
-    arguments for it."""
+    outputs have a last axis of K components, ``"vector"`` for a target in R^K) and the
+    samples' ``shape``; and the kernel arguments for it. ``over_classes`` gives each output's
+    axes over classes: 0, 1 (a vector) or 2 (a K x K matrix)."""
 
-    def __init__(self, names, arrays, outs, fixed, over_classes, dtype, scalar_target) -> None:
+    def __init__(self, names, arrays, outs, fixed, over_classes, dtype, forms) -> None:
         classes = {a.shape[-1] if a.ndim else None for a, c in zip(outs, over_classes) if c}
-        if None in classes or len(classes) != 1:
+        square = all(
+            a.ndim >= 2 and a.shape[-2] == a.shape[-1] for a, c in zip(outs, over_classes) if c == 2
+        )
+        if None in classes or len(classes) != 1 or not square:
             sizes = ", ".join(
                 f"{n} {a.shape}" for n, a, c in zip(names[1:], outs, over_classes) if c
             )
@@ -142,20 +150,27 @@ class _ClassCall:
         self.target = target = arrays[0]
         self.given_outs = outs
         class_ndim = next(a.ndim for a, c in zip(outs, over_classes) if c)
-        self.form = "elementwise" if scalar_target else target_form(target, class_ndim)
+        self.form = next((f for f in ("elementwise", "vector") if f in forms), None)
+        self.form = self.form or target_form(target, class_ndim)
+        if self.form == "vector" and (target.ndim == 0 or target.shape[-1] != self.k):
+            first = next(n for n, c in zip(names[1:], over_classes) if c)
+            raise ValueError(
+                f"{names[0]}: expected vectors of {self.k} entries on the last axis (as {first}), "
+                f"got shape {target.shape}"
+            )
         if self.form == "rows" and target.shape[-1] != self.k:
             first = next(n for n, c in zip(names[1:], over_classes) if c)
             raise ValueError(
                 f"{names[0]}: rows of {target.shape[-1]} classes, but {first} has {self.k} "
                 "classes (last axis)"
             )
-        batch = [target.shape[:-1] if self.form == "rows" else target.shape]
-        batch += [a.shape[:-1] if c else a.shape for a, c in zip(outs, over_classes)]
+        batch = [target.shape[:-1] if self.form in ("rows", "vector") else target.shape]
+        batch += [a.shape[: a.ndim - c] for a, c in zip(outs, over_classes)]
         batch += [a.shape for a in fixed]
         self.shape = broadcast(names, batch)
         self.dtype = dtype
         self.outs = [
-            numpy.broadcast_to(a.astype(dtype, copy=False), (*self.shape, self.k))
+            numpy.broadcast_to(a.astype(dtype, copy=False), (*self.shape, *(self.k,) * c))
             if c
             else a.astype(dtype, copy=False)
             for a, c in zip(outs, over_classes)
@@ -198,8 +213,8 @@ class _ClassCall:
         sample weights (times the target classes' weights for class indices) and what the
         mean divides by if not the weights."""
         k, shape, dtype, outs = self.k, self.shape, self.dtype, self.outs
-        if self.form == "elementwise":
-            return "elementwise", [target.astype(dtype, copy=False), *outs], w, None
+        if self.form in ("elementwise", "vector"):
+            return self.form, [target.astype(dtype, copy=False), *outs], w, None
         if self.form == "rows":
             mass = target.astype(dtype, copy=False)
             if eps:

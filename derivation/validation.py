@@ -128,6 +128,34 @@ def check_rows(name: str, array: np.ndarray, what: str) -> None:
         )
 
 
+def check_lower_triangular(name: str, array: np.ndarray, domain: Domain, what: str) -> None:
+    """Matrices over the last two axes, zero above the diagonal, their entries in the
+    domain's interval (the diagonal in (0, inf) if it must be positive)."""
+    if array.ndim < 2 or array.shape[-1] != array.shape[-2]:
+        raise ValueError(
+            f"{name}: expected {what} of shape (..., K, K) (square over the last two axes), got "
+            f"shape {array.shape}"
+        )
+    size = array.shape[-1]
+    upper = np.triu(np.ones((size, size), bool), 1)
+    nonzero = upper & (array != 0)
+    if nonzero.any():
+        index = tuple(int(i) for i in np.argwhere(nonzero)[0])
+        raise ValueError(
+            f"{name}: expected {what} in {domain.describe()}, got {array[index].item()!r} above "
+            f"the diagonal at index {index}"
+        )
+    check_domain(name, array, domain.entries, f"{what} entries")
+    diagonal = np.diagonal(array, axis1=-2, axis2=-1)
+    if domain.positive_diagonal and diagonal.size and not diagonal.min() > 0:
+        bad = np.argwhere(~(diagonal > 0))[0]
+        index = (*(int(i) for i in bad), int(bad[-1]))
+        raise ValueError(
+            f"{name}: expected {what} with a diagonal in (0, inf), got {array[index].item()!r} "
+            f"at index {index}"
+        )
+
+
 def check_class_index(name: str, array: np.ndarray, classes: int) -> None:
     """Integer class indices in {0, ..., classes - 1}."""
     domain = Domain(f"classes below {classes}", 0.0, classes - 1.0, False, False, integer=True)
@@ -139,4 +167,5 @@ __all__ = [
     "check_domain",
     "check_rows",
     "check_class_index",
+    "check_lower_triangular",
 ]

@@ -104,7 +104,17 @@ class NoiseModel:
     # --- resolved choices ---------------------------------------------------------------
     def _resolve(self, parameter: Parameter, choice: object) -> Choice:
         where = f"{type(self).__name__}({parameter.name}=...)"
+        if parameter.domain.matrix and not isinstance(choice, (str, numbers.Real)):
+            raise ValueError(
+                f"{where}: a matrix parameter is predicted through a link or fixed to a "
+                f"number c (the factor c I), got {choice!r}"
+            )
         if isinstance(choice, str):
+            if choice == FIXED and parameter.domain.matrix:
+                raise ValueError(
+                    f"{where}: a matrix parameter cannot be left symbolic; fix it to a number c "
+                    "(the factor c I) or predict it through a link"
+                )
             if choice == FIXED:
                 return Choice(parameter, value=self.parameter_symbol(parameter.name))
             if choice == "default":
@@ -171,9 +181,13 @@ class NoiseModel:
             raise ValueError(f"{self.name}: parameter {name!r} is fixed, not predicted")
         if choice.link.name == "identity":
             return self.parameter_symbol(name)
-        if choice.parameter.domain.event:
-            return sympy.IndexedBase(choice.parameter.raw_name, shape=(CLASSES,), real=True)
-        return sympy.Symbol(choice.parameter.raw_name, real=True)
+        domain, link = choice.parameter.domain, choice.link
+        raw_name = f"{link.raw_prefix}_{name}" if link.raw_prefix else choice.parameter.raw_name
+        if domain.matrix and not link.raw_vector:
+            return sympy.IndexedBase(raw_name, shape=(CLASSES, CLASSES), real=True)
+        if domain.event:
+            return sympy.IndexedBase(raw_name, shape=(CLASSES,), real=True)
+        return sympy.Symbol(raw_name, real=True)
 
     # --- identity -----------------------------------------------------------------------
     @property
@@ -210,6 +224,8 @@ class NoiseModel:
 
 
 def _symbol(name: str, domain: Domain) -> sympy.Symbol | sympy.IndexedBase:
+    if domain.matrix:
+        return sympy.IndexedBase(name, shape=(CLASSES, CLASSES), **domain_assumptions(domain))
     if domain.event:
         return sympy.IndexedBase(name, shape=(CLASSES,), **domain_assumptions(domain))
     return sympy.Symbol(name, **domain_assumptions(domain))
@@ -222,6 +238,8 @@ def _rebuild(cls: type[NoiseModel], spec: dict) -> NoiseModel:
 def _inside(domain: Domain, value: float) -> bool:
     if value != value:  # NaN
         return False
+    if domain.matrix:  # a number c for a matrix stands for c times the identity
+        return _inside(domain.diagonal, value)
     above = value > domain.lower or (value == domain.lower and not domain.lower_open)
     below = value < domain.upper or (value == domain.upper and not domain.upper_open)
     return above and below and (not domain.integer or float(value).is_integer())

@@ -29,7 +29,9 @@ class Domain:
     ``period`` marks a circular domain (angles): values are still checked against the interval.
     ``event`` marks a vector over a trailing axis of K components (K known only at call time)
     whose entries lie in the interval; ``sums_to_one`` adds that they sum to 1 (the
-    probability simplex).
+    probability simplex). ``matrix`` marks a lower-triangular K x K matrix over the last two
+    axes (zero above the diagonal), its strictly lower entries in the interval and its
+    diagonal too, or in (0, inf) if ``positive_diagonal`` (a Cholesky factor).
     """
 
     name: str
@@ -41,11 +43,16 @@ class Domain:
     period: float | None = None
     event: bool = False
     sums_to_one: bool = False
+    matrix: bool = False
+    positive_diagonal: bool = False
 
     def describe(self) -> str:
         """The domain in interval notation, e.g. ``'[0, 1]'`` or ``'{0, 1, 2, ...}'``."""
         if self.sums_to_one:
             return "probability vectors (entries in [0, 1] summing to 1 over the last axis)"
+        if self.matrix:
+            diagonal = ", with a positive diagonal" if self.positive_diagonal else ""
+            return f"lower-triangular matrices over the last two axes (zero above the diagonal){diagonal}"
         if self.event:
             return f"vectors over the last axis with entries in {self.entries.describe()}"
         left = "(" if self.lower_open or math.isinf(self.lower) else "["
@@ -76,8 +83,20 @@ class Domain:
     def entries(self) -> Domain:
         """The domain of one entry of a vector domain (the domain itself if scalar)."""
         return dataclasses.replace(
-            self, name=f"{self.name} entries", event=False, sums_to_one=False
+            self,
+            name=f"{self.name} entries",
+            event=False,
+            sums_to_one=False,
+            matrix=False,
+            positive_diagonal=False,
         )
+
+    @property
+    def diagonal(self) -> Domain:
+        """The domain of a diagonal entry of a matrix domain (of an entry otherwise)."""
+        if self.positive_diagonal:
+            return dataclasses.replace(positive, name=f"{self.name} diagonal entries")
+        return self.entries
 
     @property
     def is_real_line(self) -> bool:
@@ -127,6 +146,13 @@ real_vector = Domain("real_vector", event=True)
 #: Vectors over the last axis of positive entries (the component scales of a mixture).
 positive_vector = Domain("positive_vector", lower=0.0, event=True)
 
+#: Lower-triangular matrices of real entries (the raw output a Cholesky factor is predicted
+#: from).
+lower_triangular = Domain("lower_triangular", event=True, matrix=True)
+#: Lower-triangular matrices with a positive diagonal: Cholesky factors L of covariance
+#: matrices L L^T.
+cholesky_factor = Domain("cholesky_factor", event=True, matrix=True, positive_diagonal=True)
+
 __all__ = [
     "Domain",
     "real",
@@ -140,4 +166,6 @@ __all__ = [
     "simplex",
     "real_vector",
     "positive_vector",
+    "lower_triangular",
+    "cholesky_factor",
 ]

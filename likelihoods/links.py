@@ -24,6 +24,7 @@ import sympy
 
 from .constraints import (
     Domain,
+    cholesky_factor,
     nonnegative,
     open_unit_interval,
     positive,
@@ -46,6 +47,11 @@ class Link:
     probabilities; its ``inverse(raw, k)`` is component ``k``, with ``raw`` a sympy
     ``IndexedBase`` of length :data:`CLASSES`. ``two_classes(u)`` writes the K = 2 case with a
     single free raw output ``u``.
+
+    A link onto lower-triangular factors (``matrix=True``) keeps the strictly lower triangle
+    of its raw output as it is and maps the diagonal through the scalar ``diagonal``; its
+    ``inverse(raw, a, b)`` is entry (a, b) for a >= b. If ``raw_vector``, the raw output is
+    the diagonal alone (a vector) and the factor is diagonal.
     """
 
     name: str
@@ -55,11 +61,17 @@ class Link:
     event: bool = False
     two_classes: Callable[[sympy.Expr], tuple[sympy.Expr, sympy.Expr]] | None = None
     two_classes_note: str = ""
+    matrix: bool = False
+    diagonal: Callable[[sympy.Expr], sympy.Expr] | None = None
+    raw_vector: bool = False
+    raw_prefix: str = ""  # the raw output is named f"{raw_prefix}_{parameter}" if given
 
     def fits(self, domain: Domain) -> bool:
         """Whether every value of the inverse link lies in ``domain`` (for a vector domain: the
         simplex takes the identity and links over the whole vector, any other vector the
         elementwise links that fit one entry)."""
+        if self.matrix or domain.matrix:
+            return domain.matrix and (self.matrix or self.name == "identity")
         if self.event or domain.sums_to_one:
             return domain.sums_to_one and (self.event or self.name == "identity")
         if domain.event:
@@ -73,10 +85,26 @@ CLASSES = sympy.Symbol("K", integer=True, positive=True)
 CLASS_INDEX = sympy.Symbol("k", integer=True, nonnegative=True)
 COMPONENT = sympy.Symbol("i", integer=True, nonnegative=True)
 OTHER_INDEX = sympy.Symbol("j", integer=True, nonnegative=True)
+#: The column index of a gradient with respect to a matrix (the row is ``COMPONENT``).
+COLUMN = sympy.Symbol("l", integer=True, nonnegative=True)
 
 
 def _softmax(raw: sympy.IndexedBase, k: sympy.Expr) -> sympy.Expr:
     return sympy.exp(raw[k]) / sympy.Sum(sympy.exp(raw[OTHER_INDEX]), (OTHER_INDEX, 0, CLASSES - 1))
+
+
+def _lower_entry(diagonal, raw_vector):
+    """Entry (a, b), a >= b, of the factor with ``diagonal`` on its diagonal and the raw
+    strictly lower triangle (none for a raw diagonal vector) below it."""
+
+    def entry(raw, a, b):
+        on_diagonal = diagonal(raw[a] if raw_vector else raw[a, a])
+        if a == b:
+            return on_diagonal
+        below = sympy.Integer(0) if raw_vector else raw[a, b]
+        return sympy.Piecewise((on_diagonal, sympy.Eq(a, b)), (below, True))
+
+    return entry
 
 
 LINKS: dict[str, Link] = {
@@ -115,6 +143,24 @@ LINKS: dict[str, Link] = {
             two_classes=lambda u: (sympy.Integer(0), u),
             two_classes_note="u = eta_1 - eta_0 (softmax ignores a common shift of its inputs)",
         ),
+        Link(
+            "log_diagonal",
+            _lower_entry(sympy.exp, raw_vector=False),
+            None,
+            "L_ab = eta_ab below the diagonal, L_aa = exp(eta_aa)  (lower-triangular factors)",
+            matrix=True,
+            diagonal=sympy.exp,
+        ),
+        Link(
+            "diagonal_log",
+            _lower_entry(sympy.exp, raw_vector=True),
+            None,
+            "L = diag(exp(eta))  (a diagonal factor from a vector eta)",
+            matrix=True,
+            diagonal=sympy.exp,
+            raw_vector=True,
+            raw_prefix="log_diagonal_of",
+        ),
     )
 }
 
@@ -129,6 +175,7 @@ DEFAULT_LINK: dict[str, str] = {
     simplex.name: "softmax",
     real_vector.name: "identity",
     positive_vector.name: "log",
+    cholesky_factor.name: "log_diagonal",
 }
 
 __all__ = [
@@ -139,4 +186,5 @@ __all__ = [
     "CLASS_INDEX",
     "COMPONENT",
     "OTHER_INDEX",
+    "COLUMN",
 ]

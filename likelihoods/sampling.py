@@ -34,6 +34,11 @@ def inside(domain: Domain, rng: np.random.Generator, shape, label: bool = False)
     vector domain, rows of :data:`CLASSES` entries each drawn inside the entries' domain."""
     import numpy as np  # here: declaring families needs no numpy
 
+    if domain.matrix:  # lower-triangular: entries of the interval, a positive diagonal if asked
+        size = (*np.atleast_1d(shape), CLASSES, CLASSES)
+        matrices = np.tril(inside(domain.entries, rng, size) * 0.5, -1)
+        diagonal = inside(domain.diagonal, rng, size[:-1])
+        return matrices + diagonal[..., None] * np.eye(CLASSES)
     if domain.event and not domain.sums_to_one:
         return inside(domain.entries, rng, (*np.atleast_1d(shape), CLASSES))
     if domain.event:

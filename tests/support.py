@@ -15,6 +15,11 @@ LINK_INVERSE = {
     "logit": scipy.special.expit,
     "softplus": lambda x: np.logaddexp(0.0, x),
     "softmax": lambda x: scipy.special.softmax(x, axis=-1),
+    # lower-triangular factors: the raw strictly lower triangle, exp of the raw diagonal
+    "log_diagonal": lambda x: (
+        np.tril(x, -1) + np.exp(np.diagonal(x, 0, -2, -1))[..., None] * np.eye(x.shape[-1])
+    ),
+    "diagonal_log": lambda x: np.exp(x)[..., None] * np.eye(x.shape[-1]),
 }
 
 #: The number of classes used for vectors over classes in the generic tests.
@@ -54,6 +59,8 @@ def sample_inputs(model: lk.NoiseModel, rng: np.random.Generator, shape=(64,)):
         if choice.predicted:
             if choice.link.name == "identity":
                 raw = sample_domain(domain, rng, shape)
+            elif domain.matrix and not choice.link.raw_vector:
+                raw = np.tril(rng.normal(0.0, 0.5, size=(*shape, CLASSES, CLASSES)))
             else:
                 raw = rng.normal(0.0, 1.0, size=(*shape, CLASSES) if domain.event else shape)
             raws.append(raw)

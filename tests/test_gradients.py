@@ -19,15 +19,16 @@ def central_difference(f, x: np.ndarray, h: float = 1e-4, direction=1.0) -> np.n
 
 def per_sample_derivative(f, x: np.ndarray, loss_ndim: int) -> np.ndarray:
     """d f_n / d x_n for an elementwise x, or d f_n / d x_{n,k} for each class k of a vector
-    output (one class column at a time)."""
+    output (one class column at a time), each entry (k, l) of a matrix output."""
     if x.ndim == loss_ndim:
         return central_difference(f, x)
-    columns = []
-    for k in range(x.shape[-1]):
-        direction = np.zeros(x.shape[-1])
-        direction[k] = 1.0
-        columns.append(central_difference(f, x, direction=direction))
-    return np.stack(columns, axis=-1)
+    trailing = x.shape[loss_ndim:]
+    out = np.empty(x.shape)
+    for index in np.ndindex(trailing):
+        direction = np.zeros(trailing)
+        direction[index] = 1.0
+        out[(..., *index)] = central_difference(f, x, direction=direction)
+    return out
 
 
 @pytest.mark.parametrize("nll", [False, True], ids=["loss", "nll"])

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sympy
 from sympy.codegen.cfunctions import expm1
 
-from likelihoods.links import COMPONENT
+from likelihoods.links import COLUMN, COMPONENT
 
 from ..functions import amax, log_softmax, logsumexp, lse_excess, replace_column, softmax, xdivy
 from .base import Rule
@@ -118,6 +118,8 @@ def replace_target_column(expr: sympy.Expr) -> sympy.Expr:
         return expr
     (delta,) = deltas
     index = next(a for a in delta.args if a != COMPONENT)
+    if index == COLUMN:  # the diagonal of a matrix, not a class of the target
+        return expr
     expanded = sympy.expand(expr, power_exp=False, log=False, mul=True, multinomial=False)
     q = expanded.coeff(delta)
     p = sympy.expand(expanded - q * delta)
