@@ -136,7 +136,8 @@ def _factor(model: NoiseModel, name: str):
         return (lambda a, b: raw[a, b]), raw
     x = sympy.Dummy("x", real=True)
     kind = diagonal_factor if link.raw_vector else lower_factor
-    return (lambda a, b: link.inverse(raw, a, b)), kind(raw, sympy.Lambda(x, link.diagonal(x)))
+    factor = kind(raw, sympy.Lambda(x, link.diagonal(x)), sympy.Symbol(name))
+    return (lambda a, b: link.inverse(raw, a, b)), factor
 
 
 def _substitute_factors(expr: sympy.Expr, matrices: dict) -> sympy.Expr:

@@ -59,7 +59,7 @@ def python_module(derivation, nll: bool = False) -> str:
         helpers += [h for h in used if h not in helpers]
         kernels.append(code)
         table[name] = {k: f"_{name}_{k}" for k in ("loss", "grad", "loss_and_grad")}
-    over_classes = tuple(a.domain.event for a in compiled._inputs)
+    over_classes = compiled._over_classes
     codes = code_names([compiled._target.name, *compiled.inputs, *compiled.constants])
     target, *inputs = (codes[n] for n in (compiled._target.name, *compiled.inputs))
     fixed = [codes[c] for c in compiled.constants]

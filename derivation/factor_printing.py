@@ -65,7 +65,7 @@ class FactorPrinting:
         if isinstance(factor, sympy.IndexedBase):
             return str(factor.label)
         if isinstance(factor, T.lower_factor):
-            raw, f = factor.args
+            raw, f, _ = factor.args
             name = str(raw.label)
             diagonal = sympy.Symbol(self._share(f"_diagonal({name})"))
             saved, self._class_indices, self._matrix = (
@@ -79,6 +79,11 @@ class FactorPrinting:
                 self._class_indices, self._matrix = saved
             return self._share(f"_with_diagonal({name}, {values})")
         raise ValueError(f"cannot print the factor {factor}")  # the others are rewritten away
+
+    def _print_lower_factor(self, expr):
+        return self._factor(expr)
+
+    _print_diagonal_factor = _print_scaled_identity = _print_lower_factor
 
     def _solved(self, factor, r, j) -> str:
         """The name of w = M^{-1} r for the factor M and the vector r_j."""

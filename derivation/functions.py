@@ -47,6 +47,7 @@ from .log_functions import (
     x_over_1px2,
 )
 from .named import NamedBase as _Named
+from .triangular_functions import FACTORS, SOLVED
 
 
 class softplus(_Named):
@@ -263,6 +264,8 @@ NAMED = (
     amax,
     lse_excess,
     replace_column,
+    *FACTORS,
+    *SOLVED,
 )
 
 

@@ -8,35 +8,15 @@ which textbook loss came out), never from a family's name.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import sympy
-from sympy.printing.str import StrPrinter
 
 from likelihoods import NoiseModel
 from likelihoods.declaration import PREDICTIONS
-from likelihoods.links import CLASS_INDEX, COMPONENT
+from likelihoods.links import CLASS_INDEX, COLUMN, COMPONENT, OTHER_INDEX
 
 from .canonical import Reduction
 from .class_functions import responsibility
-
-
-@dataclass(frozen=True)
-class Label:
-    """The left-hand side of an equation that is not a sympy expression, in both spellings."""
-
-    text: str
-    latex: str
-
-
-@dataclass(frozen=True)
-class Step:
-    """One step of a derivation: ``equations`` is a tuple of ``(lhs, rhs)`` pairs, ``lhs`` a
-    :class:`Label` or a sympy expression."""
-
-    title: str
-    text: str
-    equations: tuple[tuple[Label | sympy.Basic, sympy.Basic], ...] = ()
+from .rendering import Label, Step, _text, equation_text, render_latex, render_markdown, render_text
 
 
 def build_steps(
@@ -66,7 +46,9 @@ def build_steps(
 
 def _gradient_step(r: Reduction, gradient: tuple[sympy.Expr, ...]) -> Step:
     text = "Differentiate L with respect to each raw output"
-    if any(_is_vector(o) for o in r.outputs):
+    if any(_is_vector(o) and len(o.shape) == 2 for o in r.outputs):
+        text += " (component i of a vector, entry (i, l) of a lower-triangular matrix)"
+    elif any(_is_vector(o) for o in r.outputs):
         text += " (component i of a vector)"
     equations = [(_partial(o), g) for o, g in zip(r.outputs, gradient)]
     shares = sorted(set().union(*(g.atoms(responsibility) for g in gradient)), key=str)
@@ -79,7 +61,9 @@ def _gradient_step(r: Reduction, gradient: tuple[sympy.Expr, ...]) -> Step:
 
 def _noise_model_step(model: NoiseModel, r: Reduction, log_p: Label, given_text: str) -> Step:
     y, support = model.target.name, model.target.support
-    if support.event:
+    if support.event and not support.sums_to_one:
+        where = f"a vector of K numbers over the last axis, each in {support.entries.describe()}"
+    elif support.event:
         where = (
             "a class label among K classes, written as a row on the probability simplex "
             "(one-hot, or soft: entries in [0, 1] summing to 1)"
@@ -89,7 +73,7 @@ def _noise_model_step(model: NoiseModel, r: Reduction, log_p: Label, given_text:
     return Step(
         "1. Noise model",
         f"{model.name}: the target {y} is {where}. Its "
-        f"log-{'mass' if support.integer or support.event else 'density'} given the "
+        f"log-{'mass' if support.integer or support.sums_to_one else 'density'} given the "
         f"parameters {given_text}:",
         ((log_p, r.log_density),),
     )
@@ -103,6 +87,13 @@ def _link_step(model: NoiseModel, r: Reduction) -> Step:
             raw = model.raw_symbol(name)
             if choice.link.name == "identity":
                 said.append(f"{name} directly (identity link)")
+            elif choice.link.matrix:
+                said.append(_factor_link_text(model, name))
+                k, j = CLASS_INDEX, OTHER_INDEX
+                entry = choice.link.inverse(raw, k, j)
+                equations.append(
+                    (Label(f"{name}[k, j] (k >= j)", rf"{sympy.latex(symbol)}_{{k j}}"), entry)
+                )
             else:
                 vector = choice.parameter.domain.event
                 said.append(
@@ -112,12 +103,30 @@ def _link_step(model: NoiseModel, r: Reduction) -> Step:
                 )
                 lhs = symbol[CLASS_INDEX] if vector else symbol
                 equations.append((lhs, r.parameters[name]))
+        elif choice.parameter.domain.matrix:
+            said.append(f"nothing for {name}, fixed at {_text(choice.value)} times the identity")
         elif choice.value == symbol:
             said.append(f"nothing for {name}, a fixed constant")
         else:
             said.append(f"nothing for {name}, fixed at {_text(choice.value)}")
             equations.append((symbol, choice.value))
     return Step("2. Link", "The network outputs " + "; ".join(said) + ".", tuple(equations))
+
+
+def _factor_link_text(model: NoiseModel, name: str) -> str:
+    choice = model.choices[name]
+    raw = model.raw_symbol(name)
+    if choice.link.raw_vector:
+        return (
+            f"{raw}, a vector of real numbers, mapped to the diagonal factor {name} by the "
+            f"{choice.link.name} link (exp of each entry on the diagonal)"
+        )
+    return (
+        f"{raw}, a lower-triangular matrix of real numbers, mapped to the factor {name} by "
+        f"the {choice.link.name} link (its diagonal through exp, its strict lower triangle as "
+        "it is), so every real lower-triangular matrix gives a valid covariance "
+        f"{name} {name}^T"
+    )
 
 
 def _nll_step(r: Reduction, minus_log_p: Label) -> Step:
@@ -191,87 +200,13 @@ def _is_vector(output) -> bool:
 
 
 def _partial(output) -> Label:
-    variable = output[COMPONENT] if _is_vector(output) else output
+    if _is_vector(output) and len(output.shape) == 2:
+        variable = output[COMPONENT, COLUMN]
+    else:
+        variable = output[COMPONENT] if _is_vector(output) else output
     return Label(
         f"dL/d{_text(variable)}", r"\frac{\partial L}{\partial %s}" % sympy.latex(variable)
     )
-
-
-class _TextPrinter(StrPrinter):
-    """sympy's str form, with conditionals written as words."""
-
-    def _print_responsibility(self, expr):
-        return f"r[{self._print(expr.args[2])}]"
-
-    def _print_Piecewise(self, expr):
-        parts = [
-            f"{self._print(e)} if {self._print(c)}" for e, c in expr.args if c is not sympy.true
-        ]
-        rest = [self._print(e) for e, c in expr.args if c is sympy.true]
-        return ", ".join(parts) + (f", else {rest[0]}" if rest else "")
-
-
-def _text(expr) -> str:
-    return expr.text if isinstance(expr, Label) else _TextPrinter().doprint(expr)
-
-
-def _latex(expr) -> str:
-    return expr.latex if isinstance(expr, Label) else sympy.latex(expr)
-
-
-def equation_text(lhs, rhs) -> str:
-    """``lhs = rhs`` in plain text (just ``rhs`` when ``lhs`` is None)."""
-    return _text(rhs) if lhs is None else f"{_text(lhs)} = {_text(rhs)}"
-
-
-def render_text(title: str, steps: tuple[Step, ...]) -> str:
-    lines = [title, "=" * len(title)]
-    for step in steps:
-        lines += ["", step.title, *_wrap(step.text, "   ")]
-        for lhs, rhs in step.equations:
-            lines.append(f"       {equation_text(lhs, rhs)}")
-    return "\n".join(lines) + "\n"
-
-
-def _wrap(text: str, indent: str, width: int = 92) -> list[str]:
-    import textwrap
-
-    return textwrap.wrap(text, width, initial_indent=indent, subsequent_indent=indent)
-
-
-def _latex_lines(step: Step) -> list[str]:
-    return [f"{_latex(lhs)} &= {_latex(rhs)}" for lhs, rhs in step.equations]
-
-
-def render_latex(title: str, steps: tuple[Step, ...], standalone: bool = False) -> str:
-    """LaTeX (needs amsmath): a fragment, or with ``standalone`` a whole document."""
-    out = [r"\subsection*{%s}" % _escape(title)]
-    for step in steps:
-        out.append(r"\paragraph{%s} %s" % (_escape(step.title), _escape(step.text)))
-        if step.equations:
-            out.append("\\begin{align*}\n" + " \\\\\n".join(_latex_lines(step)) + "\n\\end{align*}")
-    body = "\n".join(out) + "\n"
-    if not standalone:
-        return body
-    return (
-        "\\documentclass{article}\n\\usepackage{amsmath}\n\\usepackage[margin=2cm]{geometry}\n"
-        "\\begin{document}\n" + body + "\\end{document}\n"
-    )
-
-
-def render_markdown(title: str, steps: tuple[Step, ...]) -> str:
-    out = [f"## {title}"]
-    for step in steps:
-        out += ["", f"**{step.title}.** {step.text}"]
-        for line in _latex_lines(step):
-            out += ["", "$$", line.replace("&=", "="), "$$"]
-    return "\n".join(out) + "\n"
-
-
-def _escape(text: str) -> str:
-    for char in "\\_%&#{}":
-        text = text.replace(char, "\\" + char)
-    return text.replace("|", r"$|$")
 
 
 __all__ = [

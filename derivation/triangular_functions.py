@@ -32,38 +32,50 @@ from .named import NamedBase as _Named
 
 
 class _Factor(_Named):
-    """A lower-triangular K x K factor built from a raw output (a matrix, not a number)."""
+    """A lower-triangular K x K factor built from a raw output (a matrix, not a number); its
+    last argument, a symbol, is the name it is printed by (the parameter it stands for)."""
 
     def _eval_is_real(self):
         return None
+
+    @property
+    def free_symbols(self):
+        return self.args[0].free_symbols  # the name is a label, not a variable
+
+    def _sympystr(self, printer):
+        return str(self.args[-1])
+
+    def _latex(self, printer, exp=None):
+        return printer._print(self.args[-1])
+
+    @classmethod
+    def definition(cls, *args):
+        return cls(*args)  # a matrix: written out entry by entry by what reads it
 
     def entry(self, a: sympy.Expr, b: sympy.Expr) -> sympy.Expr:
         raise NotImplementedError
 
 
 class lower_factor(_Factor):
-    r"""lower_factor(S, f): the factor with S's strictly lower triangle as it is and f(S_aa)
-    on its diagonal (f a ``Lambda``, exp for the ``log_diagonal`` link)."""
+    r"""lower_factor(S, f, name): the factor with S's strictly lower triangle as it is and
+    f(S_aa) on its diagonal (f a ``Lambda``, exp for the ``log_diagonal`` link)."""
 
-    nargs = 2
+    nargs = 3
 
     def entry(self, a, b):
-        raw, f = self.args
+        raw, f, _ = self.args
         if a == b:
             return f(raw[a, a])
         return sympy.Piecewise((f(raw[a, a]), sympy.Eq(a, b)), (raw[a, b], True))
 
-    def _latex_body(self, printer):
-        return r"L\left(%s\right)" % printer._print(self.args[0])
-
 
 class diagonal_factor(_Factor):
-    r"""diagonal_factor(v, f): the diagonal factor diag(f(v_a)) of a vector v."""
+    r"""diagonal_factor(v, f, name): the diagonal factor diag(f(v_a)) of a vector v."""
 
-    nargs = 2
+    nargs = 3
 
     def entry(self, a, b):
-        raw, f = self.args
+        raw, f, _ = self.args
         return sympy.KroneckerDelta(a, b) * f(raw[a])
 
 
@@ -74,6 +86,16 @@ class scaled_identity(_Factor):
 
     def entry(self, a, b):
         return sympy.KroneckerDelta(a, b) * self.args[0]
+
+    @property
+    def free_symbols(self):
+        return self.args[0].free_symbols
+
+    def _sympystr(self, printer):
+        return f"{printer._print(self.args[0])}*I"
+
+    def _latex(self, printer, exp=None):
+        return r"%s I" % printer._print(self.args[0])
 
 
 def factor_entry(factor: sympy.Expr, a: sympy.Expr, b: sympy.Expr) -> sympy.Expr:
@@ -90,9 +112,9 @@ def entry_derivative(factor: sympy.Expr, s: sympy.Indexed) -> sympy.Expr:
     """dL_il / dS_il for s = S[i, l], an entry of the raw matrix the factor is built from
     (every entry of L depends on the same entry of S alone), and 0 above the diagonal, where
     S holds no variable."""
-    i, l = s.indices
-    on_diagonal = sympy.diff(factor_entry(factor, i, i), s.base[i, i])
-    return sympy.Piecewise((on_diagonal, sympy.Eq(i, l)), (1, i > l), (0, True))
+    row, column = s.indices
+    on_diagonal = sympy.diff(factor_entry(factor, row, row), s.base[row, row])
+    return sympy.Piecewise((on_diagonal, sympy.Eq(row, column)), (1, row > column), (0, True))
 
 
 class _Solved(_Named):
@@ -107,6 +129,17 @@ class _Solved(_Named):
 
     def _eval_is_real(self):
         return True
+
+    def _sympystr(self, printer):
+        factor, r, j, i = self.args
+        text = self._text.format(printer._print(factor), printer._print(_whole(r, j)))
+        return f"({text})[{printer._print(i)}]"
+
+    def _latex(self, printer, exp=None):
+        factor, r, j, i = self.args
+        tex = self._tex.format(printer._print(factor), printer._print(_whole(r, j)))
+        body = r"\left(%s\right)_{%s}" % (tex, printer._print(i))
+        return r"%s^{%s}" % (body, exp) if exp else body
 
     def _eval_derivative(self, s):
         raise NotImplementedError(
@@ -130,6 +163,8 @@ class tril_quadratic(_Solved):
 
     @classmethod
     def definition(cls, factor, r, j):
+        if _symbolic_size(factor):
+            return cls(factor, r, j)
         return sum(w**2 for w in _forward(factor, r, j))
 
     def _eval_derivative(self, s):
@@ -147,22 +182,29 @@ class tril_quadratic(_Solved):
             terms.append(-2 * tril_precision(factor, r, j, a) * tril_solve(factor, r, j, b) * slope)
         return sympy.Add(*terms)
 
-    def _latex_body(self, printer):
+    def _sympystr(self, printer):
         factor, r, j = self.args
-        return r"\left\lVert %s^{-1} \left(%s\right)_{%s}\right\rVert^{2}" % (
+        return f"||{printer._print(factor)}^-1 ({printer._print(_whole(r, j))})||^2"
+
+    def _latex(self, printer, exp=None):
+        factor, r, j = self.args
+        body = r"\left\lVert %s^{-1} \left(%s\right)\right\rVert^{2}" % (
             printer._print(factor),
-            printer._print(r),
-            printer._print(j),
+            printer._print(_whole(r, j)),
         )
+        return r"\left(%s\right)^{%s}" % (body, exp) if exp else body
 
 
 class tril_solve(_Solved):
     r"""Component i of w = M^{-1} r (forward substitution)."""
 
     nargs = 4
+    _text, _tex = "{0}^-1 ({1})", r"{0}^{{-1}} \left({1}\right)"
 
     @classmethod
     def definition(cls, factor, r, j, i):
+        if _symbolic_size(factor) or not i.is_Integer:
+            return cls(factor, r, j, i)
         return _forward(factor, r, j)[int(i)]
 
 
@@ -171,9 +213,13 @@ class tril_precision(_Solved):
     substitution): half the gradient of the quadratic form in r."""
 
     nargs = 4
+    _text = "({0} {0}^T)^-1 ({1})"
+    _tex = r"\left({0} {0}^{{T}}\right)^{{-1}} \left({1}\right)"
 
     @classmethod
     def definition(cls, factor, r, j, i):
+        if _symbolic_size(factor) or not i.is_Integer:
+            return cls(factor, r, j, i)
         w = _forward(factor, r, j)
         size = len(w)
         u = [sympy.Integer(0)] * size
@@ -183,11 +229,23 @@ class tril_precision(_Solved):
         return u[int(i)]
 
 
+def _whole(r: sympy.Expr, j: sympy.Symbol) -> sympy.Expr:
+    """The vector r_j written whole, for printing: y[j] - mu[j] as y - mu."""
+    return r.replace(
+        lambda e: isinstance(e, sympy.Indexed) and e.indices == (j,),
+        lambda e: sympy.Symbol(str(e.base.label)),
+    )
+
+
+def _symbolic_size(factor) -> bool:
+    """Whether the factor's size is the symbol K: a solve is written out (its elementary
+    ``definition``) only once K is a number, and stays as it is until then."""
+    return not raw_base(factor).shape[0].is_Integer
+
+
 def _forward(factor, r, j) -> list[sympy.Expr]:
     """M^{-1} r entry by entry, for a factor of a known size (K replaced by a number)."""
     size = raw_base(factor).shape[0]
-    if not size.is_Integer:
-        raise ValueError("a triangular solve is written out only for a known number of entries")
     w = []
     for a in range(int(size)):
         rest = sum(factor_entry(factor, a, b) * w[b] for b in range(a))

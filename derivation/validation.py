@@ -136,6 +136,7 @@ def check_lower_triangular(name: str, array: np.ndarray, domain: Domain, what: s
             f"{name}: expected {what} of shape (..., K, K) (square over the last two axes), got "
             f"shape {array.shape}"
         )
+    check_domain(name, array, domain.entries, f"{what} entries")
     size = array.shape[-1]
     upper = np.triu(np.ones((size, size), bool), 1)
     nonzero = upper & (array != 0)
@@ -145,7 +146,6 @@ def check_lower_triangular(name: str, array: np.ndarray, domain: Domain, what: s
             f"{name}: expected {what} in {domain.describe()}, got {array[index].item()!r} above "
             f"the diagonal at index {index}"
         )
-    check_domain(name, array, domain.entries, f"{what} entries")
     diagonal = np.diagonal(array, axis1=-2, axis2=-1)
     if domain.positive_diagonal and diagonal.size and not diagonal.min() > 0:
         bad = np.argwhere(~(diagonal > 0))[0]

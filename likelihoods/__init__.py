@@ -15,7 +15,16 @@ import pkgutil as _pkgutil
 
 from . import constraints, sampling
 from .base import FIXED, REGISTRY, Choice, NoiseModel, Parameter, Target, register
-from .links import CLASS_INDEX, CLASSES, COMPONENT, DEFAULT_LINK, LINKS, OTHER_INDEX, Link
+from .links import (
+    CLASS_INDEX,
+    CLASSES,
+    COLUMN,
+    COMPONENT,
+    DEFAULT_LINK,
+    LINKS,
+    OTHER_INDEX,
+    Link,
+)
 
 for _info in _pkgutil.iter_modules(__path__):
     _module = _importlib.import_module(f"{__name__}.{_info.name}")
@@ -50,6 +59,7 @@ __all__ = [
     "CLASS_INDEX",
     "COMPONENT",
     "OTHER_INDEX",
+    "COLUMN",
     "TOUR",
     "Mixture",
     *REGISTRY,

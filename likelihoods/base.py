@@ -182,7 +182,7 @@ class NoiseModel:
         if choice.link.name == "identity":
             return self.parameter_symbol(name)
         domain, link = choice.parameter.domain, choice.link
-        raw_name = f"{link.raw_prefix}_{name}" if link.raw_prefix else choice.parameter.raw_name
+        raw_name = link.raw_name or choice.parameter.raw_name
         if domain.matrix and not link.raw_vector:
             return sympy.IndexedBase(raw_name, shape=(CLASSES, CLASSES), real=True)
         if domain.event:

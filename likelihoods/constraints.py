@@ -52,7 +52,8 @@ class Domain:
             return "probability vectors (entries in [0, 1] summing to 1 over the last axis)"
         if self.matrix:
             diagonal = ", with a positive diagonal" if self.positive_diagonal else ""
-            return f"lower-triangular matrices over the last two axes (zero above the diagonal){diagonal}"
+            lower = "lower-triangular matrices over the last two axes (zero above the diagonal)"
+            return lower + diagonal
         if self.event:
             return f"vectors over the last axis with entries in {self.entries.describe()}"
         left = "(" if self.lower_open or math.isinf(self.lower) else "["

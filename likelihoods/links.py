@@ -64,7 +64,7 @@ class Link:
     matrix: bool = False
     diagonal: Callable[[sympy.Expr], sympy.Expr] | None = None
     raw_vector: bool = False
-    raw_prefix: str = ""  # the raw output is named f"{raw_prefix}_{parameter}" if given
+    raw_name: str = ""  # the raw output's name, if the link reads one of its own kind
 
     def fits(self, domain: Domain) -> bool:
         """Whether every value of the inverse link lies in ``domain`` (for a vector domain: the
@@ -159,7 +159,7 @@ LINKS: dict[str, Link] = {
             matrix=True,
             diagonal=sympy.exp,
             raw_vector=True,
-            raw_prefix="log_diagonal_of",
+            raw_name="log_scale",
         ),
     )
 }

@@ -18,12 +18,14 @@ class MultivariateNormal(NoiseModel):
 
     The log determinant comes from the diagonal and the quadratic form from a triangular
     solve (see :mod:`derivation.triangular_functions`): no inverse, no determinant. ``mu`` is
-    predicted as it is; ``L`` through the ``log_diagonal`` link by default, from a raw
-    lower-triangular ``scale_tril`` whose strictly lower triangle is taken as it is and whose
-    diagonal goes through exp, so every real lower-triangular array is valid (its upper
-    triangle must be zero). ``L="diagonal_log"`` predicts a diagonal factor from a vector of
-    log-scales (the heteroscedastic Gaussian per dimension), ``L="identity"`` takes factors
-    as they are, and a number c fixes L = c I (``L=1``: the summed squared error).
+    predicted as it is; the factor L (``scale_tril``, as in ``torch.distributions``) through
+    the ``log_diagonal`` link by default, from a raw lower-triangular ``raw_tril`` whose
+    strictly lower triangle is taken as it is and whose diagonal goes through exp, so every
+    real lower-triangular array is valid (its upper triangle must be zero).
+    ``scale_tril="diagonal_log"`` predicts a diagonal factor from a vector of log-scales
+    ``log_scale`` (the heteroscedastic Gaussian per dimension), ``scale_tril="identity"``
+    takes factors as they are, and a number c fixes L = c I (``scale_tril=1``: the summed
+    squared error).
 
     Point prediction: the mean vector mu.
 
@@ -31,8 +33,8 @@ class MultivariateNormal(NoiseModel):
     >>> from derivation import derive
     >>> fn = derive(MultivariateNormal()).compile(nll=True)
     >>> y, mu = np.array([[1.0, 2.0]]), np.zeros((1, 2))
-    >>> scale_tril = np.zeros((1, 2, 2))  # L = I
-    >>> round(float(fn(y, mu, scale_tril)), 6)  # (1 + 4) / 2 + log(2 pi)
+    >>> raw_tril = np.zeros((1, 2, 2))  # L = I
+    >>> round(float(fn(y, mu, raw_tril)), 6)  # (1 + 4) / 2 + log(2 pi)
     4.337877
     """
 
@@ -40,21 +42,22 @@ class MultivariateNormal(NoiseModel):
     parameters = (
         Parameter("mu", real_vector, default="identity", description="mean vector"),
         Parameter(
-            "L",
+            "scale_tril",
             cholesky_factor,
             default="log_diagonal",
-            raw="scale_tril",
+            raw="raw_tril",
             description="Cholesky factor of the covariance",
-        ),  # fmt: skip
+        ),
     )
     prediction = "mean"
 
     @staticmethod
-    def scipy_reference(y, mu, L):
+    def scipy_reference(y, mu, scale_tril):
         import numpy as np
         from scipy.stats import multivariate_normal
 
         y, mu = np.broadcast_arrays(y, mu)
+        L = scale_tril
         if np.ndim(L) < 2:  # a number c: the factor c I
             L = L * np.eye(y.shape[-1])
         L = np.broadcast_to(L, (*y.shape, y.shape[-1]))
@@ -64,13 +67,13 @@ class MultivariateNormal(NoiseModel):
             out[index] = multivariate_normal.logpdf(y[index], mu[index], cov)
         return out
 
-    def log_density(self, y, mu, L):
+    def log_density(self, y, mu, scale_tril):
         from derivation.triangular_functions import tril_quadratic
 
         k, K = CLASS_INDEX, CLASSES
-        log_det = sympy.Sum(sympy.log(L[k, k]), (k, 0, K - 1))
-        quadratic = tril_quadratic(L, y[k] - mu[k], k)
+        log_det = sympy.Sum(sympy.log(scale_tril[k, k]), (k, 0, K - 1))
+        quadratic = tril_quadratic(scale_tril, y[k] - mu[k], k)
         return -K / 2 * sympy.log(2 * sympy.pi) - log_det - quadratic / 2
 
-    def point_prediction(self, mu, L):
+    def point_prediction(self, mu, scale_tril):
         return mu[CLASS_INDEX]

@@ -93,6 +93,20 @@ TEXTBOOK_LOSSES: tuple[NamedLoss, ...] = (
         lambda t, u: -_over_classes(lambda k: t[k] * sympy.log(u[k])),
         vector=True,
     ),
+    NamedLoss(
+        "summed squared error",
+        "torch.nn.MSELoss(reduction='sum') over the last axis",
+        lambda t, u: _over_classes(lambda k: (t[k] - u[k]) ** 2),
+        vector=True,
+    ),
+    NamedLoss(
+        "Gaussian negative log-likelihood per dimension",
+        "twice torch.nn.GaussianNLLLoss summed over the last axis, with var = exp(2 v)",
+        lambda t, u, v: _over_classes(
+            lambda k: 2 * v[k] + (t[k] - u[k]) ** 2 * sympy.exp(-2 * v[k])
+        ),
+        vector=True,
+    ),
     NamedLoss("pinball (quantile) loss at level tau", "quantile regression's check loss", _pinball),
     NamedLoss("Huber loss", "torch.nn.HuberLoss(delta=delta)", _huber),
     NamedLoss(

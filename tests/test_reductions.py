@@ -50,7 +50,7 @@ def test_weights(model, rng):
     np.testing.assert_allclose(fn(y, *raws, weight=ones, **kw), fn(y, *raws, **kw), rtol=1e-14)
     plain = fn.grad(y, *raws, reduction="none", **kw)
     for g, p in zip(fn.grad(y, *raws, weight=w, **kw), plain):
-        scale = w[..., None] if p.ndim > w.ndim else w
+        scale = w.reshape(w.shape + (1,) * (p.ndim - w.ndim))
         np.testing.assert_allclose(g, scale * p / w.sum(), rtol=1e-14)
 
 

@@ -15,6 +15,7 @@ from sympy import Abs, cos, exp, log
 import likelihoods as lk
 from derivation import derive
 from derivation.functions import expand_definitions
+from derivation.triangular_functions import factor_entry
 
 from support import all_variants, is_elementwise, model_id, sample_inputs
 
@@ -69,7 +70,12 @@ def _random_point(d, rng: random.Random) -> dict:
     else:
         point[target] = exact(0.1, 0.9)
     for symbol in d.outputs:
-        if isinstance(symbol, sympy.IndexedBase):
+        if isinstance(symbol, sympy.IndexedBase) and len(symbol.shape) == 2:  # lower-triangular
+            point[symbol] = [
+                [exact(-0.5, 0.5) if b <= a else sympy.Integer(0) for b in range(EVENT_CLASSES)]
+                for a in range(EVENT_CLASSES)
+            ]
+        elif isinstance(symbol, sympy.IndexedBase):
             values = [exact(0.2, 0.8) for _ in range(EVENT_CLASSES)]
             point[symbol] = [v / sum(values) for v in values]
         else:
@@ -82,17 +88,26 @@ def _random_point(d, rng: random.Random) -> dict:
     return point
 
 
-def evaluate(expr: sympy.Expr, point: dict, component: int | None = None) -> sympy.Float:
-    """``expr`` at ``point`` to 30 digits, with K = EVENT_CLASSES and sums written out."""
+def evaluate(
+    expr: sympy.Expr, point: dict, component: int | None = None, column: int | None = None
+) -> sympy.Float:
+    """``expr`` at ``point`` to 30 digits, with K = EVENT_CLASSES and sums written out (and
+    the functions whose definitions need a known K written out once it is known)."""
     expr = expand_definitions(expr).xreplace({lk.CLASSES: EVENT_CLASSES})
     if component is not None:
         expr = expr.xreplace({lk.COMPONENT: component})
-    expr = expr.doit()
+    if column is not None:
+        expr = expr.xreplace({lk.COLUMN: column})
+    expr = expand_definitions(expr.doit()).doit()
     vectors = {b.label: v for b, v in point.items() if isinstance(b, sympy.IndexedBase)}
-    expr = expr.replace(
-        lambda e: isinstance(e, sympy.Indexed) and e.base.label in vectors,
-        lambda e: vectors[e.base.label][int(e.indices[0])],
-    )
+
+    def entry(e):
+        value = vectors[e.base.label]
+        for index in e.indices:
+            value = value[int(index)]
+        return value
+
+    expr = expr.replace(lambda e: isinstance(e, sympy.Indexed) and e.base.label in vectors, entry)
     scalars = {s: v for s, v in point.items() if not isinstance(s, sympy.IndexedBase)}
     return sympy.N(expr.subs(scalars), 30)
 
@@ -121,7 +136,13 @@ def test_nll_is_minus_the_declared_log_density_through_the_links(model):
         parameters = {}
         for name, value in d.parameters.items():
             symbol = model.parameter_symbol(name)
-            if isinstance(symbol, sympy.IndexedBase):
+            if isinstance(symbol, sympy.IndexedBase) and len(symbol.shape) == 2:
+                rows = range(EVENT_CLASSES)
+                parameters[symbol] = [
+                    [evaluate(factor_entry(value, a, b), point) if b <= a else 0 for b in rows]
+                    for a in rows
+                ]
+            elif isinstance(symbol, sympy.IndexedBase):
                 parameters[symbol] = [
                     evaluate(value.xreplace({lk.CLASS_INDEX: k}), point)
                     for k in range(EVENT_CLASSES)
@@ -145,10 +166,13 @@ def test_gradient_is_the_derivative_of_the_loss(model):
     for output, g in zip(d.outputs, d.gradient):
         if isinstance(output, sympy.IndexedBase):
             concrete = {lk.CLASSES: EVENT_CLASSES}
-            loss = expand_definitions(d.loss).xreplace(concrete).doit()
-            for i in range(EVENT_CLASSES):
-                expected = evaluate(sympy.diff(loss, output.xreplace(concrete)[i]), point)
-                assert abs(evaluate(g, point, component=i) - expected) < 1e-25
+            loss = expand_definitions(expand_definitions(d.loss).xreplace(concrete).doit())
+            rank = len(output.shape)
+            for index in np.ndindex((EVENT_CLASSES,) * rank):
+                entry = output.xreplace(concrete)[index]
+                expected = evaluate(sympy.diff(loss, entry), point)
+                got = evaluate(g, point, *index)
+                assert abs(got - expected) < 1e-25 * max(1, abs(expected))
         else:
             expected = evaluate(sympy.diff(expand_definitions(d.loss), output), point)
             assert abs(evaluate(g, point) - expected) < 1e-25 * max(1, abs(expected))

@@ -54,7 +54,7 @@ def test_out_of_domain_input_is_named(model, arg, domain, position, value, rng):
     # Over classes each entry is checked (in [0, 1] on the simplex); the first bad one is
     # the first entry of row 3.
     entries = domain.entries
-    where = r"\(3, 0\)" if args[position].ndim > 1 else r"\(3,\)"
+    where = {1: r"\(3,\)", 2: r"\(3, 0\)", 3: r"\(3, 0, 0\)"}[args[position].ndim]
     expected = (
         rf"^{arg}: expected .* in {re.escape(entries.describe())}, got {got} at index {where}$"
     )
