@@ -29,7 +29,9 @@ def _inputs(model, n, rng):
         choice = model.choices[name]
         domain = choice.parameter.domain
         shape = (rows, width) if domain.event else (rows,)
-        if choice.link.name == "identity" and not domain.sums_to_one:
+        if domain.matrix and not choice.link.raw_vector:  # a raw lower-triangular factor
+            raws.append(np.tril(rng.normal(0.0, 0.3, size=(rows, width, width))))
+        elif choice.link.name == "identity" and not domain.sums_to_one:
             raws.append(lk.sampling.inside(domain.entries, rng, shape))
         else:
             raws.append(rng.normal(size=shape))

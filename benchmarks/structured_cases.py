@@ -85,9 +85,67 @@ def _mixture_torch(torch, y, logits, mu, log_sigma):
     return run
 
 
+# --- Multivariate normal: mean vector, Cholesky factor by the log_diagonal link --------------
+def _multivariate_normal(shape, rng) -> Implementations:
+    n, d = shape
+    y, mu = rng.normal(size=shape), rng.normal(size=shape)
+    raw = np.tril(rng.normal(0.0, 0.3, size=(n, d, d)))
+
+    def hand():
+        # L = tril(raw) with exp on the diagonal; w = L^-1 (y - mu), u = L^-T w by
+        # substitution across the rows; loss (||w||^2 + 2 sum raw_kk) averaged; gradients
+        # -2u for mu and -2 tril(u w^T) (times L_kk on the diagonal) + 2 I for raw
+        log_diagonal = np.diagonal(raw, 0, -2, -1)
+        diagonal = np.exp(log_diagonal)
+        factor = raw.copy()
+        factor[:, range(d), range(d)] = diagonal
+        w = np.subtract(y, mu)
+        for a in range(d):
+            if a:
+                w[:, a] -= np.einsum("nc,nc->n", factor[:, a, :a], w[:, :a])
+            w[:, a] /= diagonal[:, a]
+        u = w.copy()
+        for a in reversed(range(d)):
+            if a < d - 1:
+                u[:, a] -= np.einsum("nc,nc->n", factor[:, a + 1 :, a], u[:, a + 1 :])
+            u[:, a] /= diagonal[:, a]
+        loss = (np.einsum("nk,nk->", w, w) + 2 * log_diagonal.sum()) / n
+        g_raw = np.einsum("na,nb->nab", u, w)
+        g_raw *= np.tril(np.ones((d, d)))
+        g_raw[:, range(d), range(d)] *= diagonal
+        g_raw *= -2.0 / n
+        g_raw[:, range(d), range(d)] += 2.0 / n
+        u *= -2.0 / n
+        return loss, (u, g_raw)
+
+    impl = {**_ours(lk.MultivariateNormal(), y, mu, raw), "hand-fused NumPy": hand}
+    torch = _torch()
+    if torch is not None:
+        impl["PyTorch"] = _multivariate_normal_torch(torch, y, mu, raw)
+    impl["streaming floor"] = _floor(y, mu, raw, gradients=2)
+    return impl
+
+
+def _multivariate_normal_torch(torch, y, mu, raw):
+    def run():
+        m, r = (torch.from_numpy(a).requires_grad_() for a in (mu, raw))
+        diagonal = torch.exp(torch.diagonal(r, dim1=-2, dim2=-1))
+        factor = torch.tril(r, -1) + torch.diag_embed(diagonal)
+        normal = torch.distributions.MultivariateNormal(m, scale_tril=factor, validate_args=False)
+        nll = -normal.log_prob(torch.from_numpy(y)).mean()
+        nll.backward()
+        # the derived loss is 2 (nll - D log(2 pi) / 2): its gradients are twice torch's
+        loss = 2 * nll.item() - y.shape[-1] * np.log(2 * np.pi)
+        return loss, [2 * m.grad.numpy(), 2 * r.grad.numpy()]
+
+    return run
+
+
 STRUCTURED_CASES = (
     Case("Gaussian mixture: K = 5", lk.GaussianMixture(), ((10**6, 5),), (10**3, 5),
          _gaussian_mixture),
+    Case("Multivariate normal: D = 10", lk.MultivariateNormal(), ((10**5, 10),), (10**3, 10),
+         _multivariate_normal),
 )  # fmt: skip
 
 __all__ = ["STRUCTURED_CASES"]

@@ -108,6 +108,7 @@ def sweep(model, nll: bool = True, progress: bool = False) -> list[Record]:
     the audit's grid."""
     from .derive import derive
 
+    _check_sweepable(model)
     d = derive(model)
     functions, constant_names = reference_functions(model)
     fn = d.compile(nll=nll)
@@ -174,6 +175,19 @@ def _safe(f, args):
     except (ZeroDivisionError, ValueError, OverflowError):
         return None  # undefined at this point (e.g. log 0 times 0 as a limit)
     return value if mpmath.isfinite(value) or mpmath.isinf(value) else None
+
+
+def _check_sweepable(model) -> None:
+    """Refuse what the grid cannot sweep: a vector target off the simplex, a matrix."""
+    support = model.target.support
+    matrices = [n for n, c in model.choices.items() if c.parameter.domain.matrix]
+    if matrices or (support.event and not support.sums_to_one):
+        what = f"the matrix {matrices[0]}" if matrices else "a target vector of real numbers"
+        raise ValueError(
+            f"audit: {model.name} has {what}; the audit sweeps scalars and vectors over "
+            "classes only (compare such a model with a reference density at high precision "
+            "instead)"
+        )
 
 
 def audit(model, nll: bool = True, progress: bool = True):

@@ -143,9 +143,15 @@ def _default_links(model: lk.NoiseModel) -> bool:
 MIXTURES = (lk.Mixture(lk.Poisson()), lk.Mixture(lk.GammaMean()))
 
 
+def _sweepable(model) -> bool:
+    support = model.target.support
+    matrices = any(c.parameter.domain.matrix for c in model.choices.values())
+    return not matrices and not (support.event and not support.sums_to_one)
+
+
 def _cases():
     for model in [*all_variants(), *MIXTURES]:
-        if not (FULL or _default_links(model)):
+        if not (FULL or _default_links(model)) or not _sweepable(model):
             continue
         for nll in (True, False):
             reason = KNOWN_MODELS.get(f"{model_id(model)}-{'nll' if nll else 'loss'}")
@@ -175,3 +181,8 @@ def test_oracle_sweep(model, nll):
     )
     failures = list(failures)
     assert not failures, failures
+
+
+def test_a_model_the_grid_cannot_sweep_is_refused_by_name():
+    with pytest.raises(ValueError, match="MultivariateNormal has the matrix scale_tril"):
+        sweep(lk.MultivariateNormal())

@@ -66,7 +66,8 @@ def test_every_row_of_the_notes_table_is_in_the_readme_with_its_family():
         for name in families:
             model = getattr(lk, name)()
             discrete = row[0].split(", ")[1] == "discrete"
-            assert bool(model.target.support.integer or model.target.support.event) == discrete
+            support = model.target.support
+            assert bool(support.integer or support.sums_to_one) == discrete
         textbook = derive(getattr(lk, families[0])()).textbook
         if textbook is not None:  # the first loss named is the one the engine recognises
             assert row[5].startswith(textbook.name.split(",")[0]), (row, textbook.name)
