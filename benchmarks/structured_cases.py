@@ -122,7 +122,8 @@ def _multivariate_normal(shape, rng) -> Implementations:
     torch = _torch()
     if torch is not None:
         impl["PyTorch"] = _multivariate_normal_torch(torch, y, mu, raw)
-    impl["streaming floor"] = _floor(y, mu, raw, gradients=2)
+    # the inputs read and each gradient written once
+    impl["streaming floor"] = lambda: (np.add(y, mu), np.add(raw, 0.0))
     return impl
 
 
