@@ -20,8 +20,10 @@ def _inputs(model, n, rng):
         model.choices[name].parameter.domain.event for name in model.predicted
     )
     rows, width = (n // 10, 10) if vectors else (n, None)
-    if model.target.support.event:
+    if model.target.support.sums_to_one:
         y = rng.integers(0, width, size=rows)
+    elif model.target.support.event:  # a vector of numbers, as wide as the parameters
+        y = lk.sampling.inside(model.target.support.entries, rng, (rows, width))
     else:
         y = lk.sampling.inside(model.target.support, rng, rows, label=True)
     raws = []

@@ -20,5 +20,6 @@ declared on the spot:
 from .compiled import REDUCTIONS, CompiledLoss
 from .derive import Derivation, derive
 from .steps import Step
+from .triangular_functions import tril_quadratic
 
-__all__ = ["derive", "Derivation", "CompiledLoss", "Step", "REDUCTIONS"]
+__all__ = ["derive", "Derivation", "CompiledLoss", "Step", "REDUCTIONS", "tril_quadratic"]

@@ -110,7 +110,7 @@ def render_markdown(title: str, steps: tuple[Step, ...]) -> str:
 def _escape(text: str) -> str:
     for char in "\\_%&#{}":
         text = text.replace(char, "\\" + char)
-    return text.replace("|", r"$|$")
+    return text.replace("|", r"$|$").replace("^", r"\^{}")
 
 
 __all__ = [

@@ -92,7 +92,7 @@ def _link_step(model: NoiseModel, r: Reduction) -> Step:
                 k, j = CLASS_INDEX, OTHER_INDEX
                 entry = choice.link.inverse(raw, k, j)
                 equations.append(
-                    (Label(f"{name}[k, j] (k >= j)", rf"{sympy.latex(symbol)}_{{k j}}"), entry)
+                    (Label(f"{name}[k, j] (k >= j)", rf"{{{sympy.latex(symbol)}}}_{{k j}}"), entry)
                 )
             else:
                 vector = choice.parameter.domain.event

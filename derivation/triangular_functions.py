@@ -18,8 +18,8 @@ of :mod:`likelihoods.links` build from raw outputs.
 >>> L = sympy.IndexedBase("L", shape=(K, K), real=True)
 >>> r = sympy.IndexedBase("r", shape=(K,), real=True)
 >>> from derivation.events import resolve_sums
->>> resolve_sums(tril_quadratic(L, r[k], k).diff(r[i]))
-2*tril_precision(L, r[k], k, i)
+>>> resolve_sums(tril_quadratic(L, r[k], k).diff(r[i]))  # 2 (L L^T)^{-1} r
+2*((L L^T)^-1 (r))[i]
 """
 
 from __future__ import annotations

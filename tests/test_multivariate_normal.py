@@ -7,9 +7,10 @@ import mpmath
 import numpy as np
 import pytest
 import scipy.stats
+import sympy
 
 import likelihoods as lk
-from derivation import derive
+from derivation import derive, tril_quadratic
 
 
 def _factor(raw: np.ndarray) -> np.ndarray:
@@ -163,3 +164,73 @@ def test_a_matrix_parameter_cannot_be_left_symbolic():
         lk.MultivariateNormal(scale_tril="fixed")
     with pytest.raises(ValueError, match="expected a value in"):
         lk.MultivariateNormal(scale_tril=-1.0)
+
+
+class _MultivariateT(lk.NoiseModel):
+    """A density declared by a user with the same quadratic form: the multivariate t."""
+
+    target = lk.Target("y", lk.constraints.real_vector)
+    parameters = (
+        lk.Parameter("mu", lk.constraints.real_vector, default="identity"),
+        lk.Parameter(
+            "scale_tril", lk.constraints.cholesky_factor, default="log_diagonal", raw="raw_tril"
+        ),
+        lk.Parameter("nu", lk.constraints.positive, default="fixed"),
+    )
+
+    def log_density(self, y, mu, scale_tril, nu):
+        k, K = lk.CLASS_INDEX, lk.CLASSES
+        q = tril_quadratic(scale_tril, y[k] - mu[k], k)
+        log_det = sympy.Sum(sympy.log(scale_tril[k, k]), (k, 0, K - 1))
+        normaliser = sympy.loggamma((nu + K) / 2) - sympy.loggamma(nu / 2)
+        return (
+            normaliser
+            - K / 2 * sympy.log(nu * sympy.pi)
+            - log_det
+            - (nu + K) / 2 * sympy.log(1 + q / nu)
+        )
+
+
+def test_a_declared_multivariate_t_equals_scipy_with_its_gradients(rng):
+    fn = derive(_MultivariateT(nu=4.0)).compile(nll=True)
+    y, mu, raw = _inputs(rng, 5, 3)
+    L = _factor(raw)
+
+    def reference(mu_, L_):
+        return sum(
+            -scipy.stats.multivariate_t.logpdf(y[n], mu_[n], L_[n] @ L_[n].T, df=4.0)
+            for n in range(5)
+        )
+
+    np.testing.assert_allclose(fn(y, mu, raw, reduction="sum"), reference(mu, L), rtol=1e-13)
+    g_mu, g_raw = fn.grad(y, mu, raw, reduction="sum")
+    h = 1e-6
+    for index in [(0, 0), (2, 1), (4, 2)]:
+        step = np.zeros_like(mu)
+        step[index] = h
+        slope = (reference(mu + step, L) - reference(mu - step, L)) / (2 * h)
+        assert g_mu[index] == pytest.approx(slope, rel=1e-7)
+    for index in [(0, 0, 0), (1, 2, 0), (3, 2, 2)]:
+        step = np.zeros_like(raw)
+        step[index] = h
+        slope = (reference(mu, _factor(raw + step)) - reference(mu, _factor(raw - step))) / (2 * h)
+        assert g_raw[index] == pytest.approx(slope, rel=1e-7)
+
+
+def test_rule_quadratic_of_diagonal_factor_equals_the_solve_written_out():
+    from derivation.triangular_functions import diagonal_factor, lower_factor
+
+    x = sympy.Dummy("x")
+    v = sympy.IndexedBase("v", shape=(3,), real=True)
+    r = sympy.IndexedBase("r", shape=(3,), real=True)
+    k = lk.CLASS_INDEX
+    name = sympy.Symbol("L")
+    rewritten = tril_quadratic(diagonal_factor(v, sympy.Lambda(x, sympy.exp(x)), name), r[k], k)
+    assert isinstance(rewritten, sympy.Sum)  # the rule applied on construction
+    # the same diagonal factor as a general lower factor whose strict lower triangle is 0
+    S = sympy.IndexedBase("S", shape=(3, 3), real=True)
+    general = lower_factor(S, sympy.Lambda(x, sympy.exp(x)), name)
+    written = tril_quadratic.definition(general, r[k], k)
+    diagonal = {S[a, b]: (v[a] if a == b else 0) for a in range(3) for b in range(3)}
+    summed = rewritten.xreplace({lk.CLASSES: 3}).doit()
+    assert sympy.simplify(written.xreplace(diagonal) - summed) == 0
