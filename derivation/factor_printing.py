@@ -61,6 +61,36 @@ class FactorPrinting:
             return "numpy.eye(_K, dtype=_dtype)"
         return None
 
+    def _print_Piecewise(self, expr):
+        # within a matrix, nested where: one pass over the entries (numpy.select makes more)
+        if not (self._matrix and not self._class_indices):
+            return super()._print_Piecewise(expr)
+        *branches, (last, condition) = expr.args
+        if condition is not sympy.true:
+            return super()._print_Piecewise(expr)
+        code = self._print(last)
+        for value, condition in reversed(branches):
+            code = f"numpy.where({self._print(condition)}, {self._print(value)}, {code})"
+        return code
+
+    def _print_matrix_Mul(self, expr) -> str | None:
+        """A product within a matrix, its factors multiplied in the order of their axes: the
+        numbers and per-sample values first, then the rows and the columns, the whole
+        matrices last, so that every product but the last few is of vectors."""
+        if not (self._matrix and not self._class_indices):
+            return None
+
+        def rank(factor):
+            return sum(factor.has(index) for index in (COMPONENT, COLUMN))
+
+        factors = sorted(expr.args, key=rank)
+        if [rank(f) for f in factors] == [rank(f) for f in expr.args]:
+            return None  # already in that order: sympy's own printing
+        code = self.parenthesize(factors[0], 50)
+        for factor in factors[1:]:
+            code = f"({code})*{self.parenthesize(factor, 50)}"
+        return code
+
     def _factor(self, factor) -> str:
         if isinstance(factor, sympy.IndexedBase):
             return str(factor.label)

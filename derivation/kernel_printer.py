@@ -133,6 +133,9 @@ class KernelPrinter(FactorPrinting, SciPyPrinter):
         return self._per_sample(f"_take({complement}, {self._print(index)})")
 
     def _print_Mul(self, expr):
+        ordered = self._print_matrix_Mul(expr)
+        if ordered is not None:
+            return ordered
         weights = [
             a for a in expr.args if isinstance(a, (F.responsibility, F.responsibility_complement))
         ]
