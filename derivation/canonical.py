@@ -46,6 +46,7 @@ from .events import (
 )
 from .functions import softplus
 from .piecewise import split_piecewise
+from .ranking_functions import name_suffix_logsumexp
 from .rules.exponentials import combine_exponentials
 from .triangular_functions import diagonal_factor, lower_factor, scaled_identity
 
@@ -164,7 +165,7 @@ def expand_nll(expr: sympy.Expr) -> sympy.Expr:
     expr = expr.replace(lambda e: isinstance(e, sympy.log), _simpler_log)
     expr = sympy.expand_log(expr, force=True)
     expr = expand_products(combine_exponentials(expr), deep=True)
-    expr = name_logsumexp(factor_out_of_sums(expr))
+    expr = name_suffix_logsumexp(name_logsumexp(factor_out_of_sums(expr)))
     return name_softplus(expr)
 
 

@@ -122,7 +122,7 @@ def kernel_source(
     signature += "".join(f", {k}" for k in keyword_args)
     lines = [f"def {name}({signature}):"]
     if event_args:
-        lines.append(f"    _K, _dtype = {event_args[0]}.shape[-1], {event_args[0]}.dtype")
+        lines.append(f"    _K = {event_args[0]}.shape[-1]")
     assignments = [
         (str(sym), printer.print_output(v, per_class=False)) for sym, v in reversed(kept)
     ]
@@ -229,6 +229,7 @@ HELPER_MODULES = (
     "gamma_helpers.py",
     "bessel_helpers.py",
     "linalg_helpers.py",
+    "ranking_helpers.py",
 )
 
 

@@ -44,6 +44,7 @@ from .validation import (
     check_class_index,
     check_domain,
     check_lower_triangular,
+    check_permutation,
     check_rows,
 )
 
@@ -282,6 +283,8 @@ class _Checker:
                 check_domain(spec.name, array, spec.domain, spec.what, block, k in vouched)
         if what == "rows":
             check_rows(target_spec.name, arrays[0], target_spec.what)
+        elif what == "ranking":
+            check_permutation(target_spec.name, arrays[0], target_spec.what)
         elif what == "vector":
             domain = target_spec.domain.entries
             check_domain(target_spec.name, arrays[0], domain, f"{target_spec.what} entries")

@@ -62,9 +62,20 @@ def check_log_density(model: NoiseModel, declared: object) -> sympy.Expr:
 
 def _check_class_sums(where: str, declared: sympy.Expr) -> None:
     """Refuse a sum over the classes that does not run over all of them: the kernels sum
-    whole rows of the class axis (a term free of the index may be summed over any range)."""
+    whole rows of the class axis (a term free of the index may be summed over any range, and
+    log sum_{j=k}^{K-1} exp(g(j)) from an index k is a suffix log-sum-exp over positions)."""
+    suffixes = {
+        log.args[0]
+        for log in declared.atoms(sympy.log)
+        if isinstance(log.args[0], sympy.Sum)
+        and isinstance(log.args[0].function, sympy.exp)
+        and log.args[0].limits[0][1].is_Symbol
+        and log.args[0].limits[0][2] == CLASSES - 1
+    }
     for s in declared.atoms(sympy.Sum):
         for index, low, high in s.limits:
+            if s in suffixes:
+                continue
             if s.function.has(index) and (low, high) != (0, CLASSES - 1):
                 raise ValueError(
                     f"{where}: the sum {s} runs over {index} from {low} to {high}; a sum over "

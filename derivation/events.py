@@ -21,6 +21,7 @@ import sympy
 from likelihoods.links import CLASS_INDEX, CLASSES, COLUMN, COMPONENT
 
 from .functions import expand_definitions, logsumexp, logsumexp_over, responsibility
+from .ranking_functions import resolve_rankings
 
 
 def factor_out_of_sums(expr: sympy.Expr) -> sympy.Expr:
@@ -130,7 +131,9 @@ def _positive(factor: sympy.Expr) -> bool:
 
 def resolve_sums(expr: sympy.Expr) -> sympy.Expr:
     """Evaluate sums of Kronecker deltas (Sum_k [k = c] f(k) = f(c)) and drop the range
-    conditions sympy attaches to them (indices are checked to lie in [0, K) at call time)."""
+    conditions sympy attaches to them (indices are checked to lie in [0, K) at call time).
+    Sums over a permutation's positions go first (see :mod:`derivation.ranking_functions`)."""
+    expr = resolve_rankings(expr)
     expr = expr.replace(
         lambda e: isinstance(e, sympy.Sum) and (e.has(sympy.KroneckerDelta) or e.function == 0),
         lambda e: e.doit(),

@@ -12,7 +12,7 @@ A target on the real line, the integers or an interval comes one number per samp
   a [k = c] + v_k with a per-sample mass a = (1 - eps) w_c and a per-class v = eps w / K.
 
 A target vector off the simplex (a point in R^K) comes in one form, ``"vector"``: a row of K
-numbers per sample.
+numbers per sample; a ranking in one, ``"ranking"``: a row of K item indices.
 
 Each form is differentiated with respect to every raw output (component i of a vector output)
 after the stability rules, and printed as its own NumPy module.
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import sympy
 
-from likelihoods.links import CLASS_INDEX, CLASSES
+from likelihoods.links import CLASS_INDEX, CLASSES, PermutationBase
 
 from . import codegen
 from .canonical import Reduction
@@ -56,6 +56,8 @@ def target_forms(r: Reduction, nll: bool) -> dict[str, Form]:
     if not isinstance(y, sympy.IndexedBase):
         return {"elementwise": Form("elementwise", r.nll if nll else r.loss, y)}
     general = r.general_nll if nll else r.general_loss
+    if isinstance(y, PermutationBase):  # rows of item indices
+        return {"ranking": Form("ranking", general, y)}
     if y not in r.simplex:  # a vector of real numbers, not a class label
         return {"vector": Form("vector", general, y)}
     index = sympy.Symbol(str(y.label), integer=True, nonnegative=True)

@@ -47,6 +47,7 @@ from .log_functions import (
     x_over_1px2,
 )
 from .named import NamedBase as _Named
+from .ranking_functions import RANKING_FUNCTIONS
 from .triangular_functions import FACTORS, SOLVED
 
 
@@ -266,6 +267,7 @@ NAMED = (
     replace_column,
     *FACTORS,
     *SOLVED,
+    *RANKING_FUNCTIONS,
 )
 
 

@@ -18,9 +18,10 @@ from likelihoods.links import COMPONENT as _COMPONENT
 
 from . import functions as F
 from .factor_printing import FactorPrinting
+from .ranking_printing import RankingPrinting
 
 
-class KernelPrinter(FactorPrinting, SciPyPrinter):
+class KernelPrinter(FactorPrinting, RankingPrinting, SciPyPrinter):
     """SciPy printer that knows the named functions of :mod:`derivation.functions` and prints
     floats with all their digits.
 
@@ -76,6 +77,9 @@ class KernelPrinter(FactorPrinting, SciPyPrinter):
     def _print_Indexed(self, expr):
         if len(expr.indices) == 2:
             return self._print_matrix_Indexed(expr)
+        ranked = self._print_ranked_Indexed(expr)
+        if ranked is not None:
+            return ranked
         (index,) = expr.indices
         name = str(expr.base.label)
         if index in self._class_indices or self._in_matrix(index):

@@ -43,6 +43,7 @@ from .rules.logs import (
     LOG_GAMMA,
     SQUARE_FRACTION,
 )
+from .rules.rankings import EXP_MINUS_ONE, SUMS_COMBINED
 from .rules.responsibilities import ONE_MINUS_RESPONSIBILITY, RESPONSIBILITY_OVER_WEIGHT
 
 #: Every rule, in the order :func:`stabilize` applies them.
@@ -77,6 +78,8 @@ RULES: tuple[Rule, ...] = (
     GROUP_LOGSUMEXP,
     REPLACE_TARGET_COLUMN,
     EVALUATE_OVER_CLASSES,
+    EXP_MINUS_ONE,
+    SUMS_COMBINED,
 )
 
 _ORDER = [r.stage for r in RULES]

@@ -114,13 +114,16 @@ def prepare(
     classes = _ClassCall(names, arrays, outs, fixed, over_classes, dtype, tuple(kernels))
     if check is not None and check_values:
         check(classes.form, arrays, classes.k)
-    if classes.form in ("elementwise", "vector") and (class_weight is not None or label_smoothing):
+    if classes.form in ("elementwise", "vector", "ranking") and (
+        class_weight is not None or label_smoothing
+    ):
         raise TypeError(
             "class_weight and label_smoothing apply to targets over classes; this target is "
             + (
                 "one number per sample (its outputs have a last axis over components)"
                 if classes.form == "elementwise"
-                else "a vector of real numbers per sample"
+                else f"a {'ranking' if classes.form == 'ranking' else 'vector of real numbers'} "
+                "per sample"
             )
         )
     eps = float(label_smoothing)
@@ -150,9 +153,9 @@ class _ClassCall:
         self.target = target = arrays[0]
         self.given_outs = outs
         class_ndim = next(a.ndim for a, c in zip(outs, over_classes) if c)
-        self.form = next((f for f in ("elementwise", "vector") if f in forms), None)
+        self.form = next((f for f in ("elementwise", "vector", "ranking") if f in forms), None)
         self.form = self.form or target_form(target, class_ndim)
-        if self.form == "vector" and (target.ndim == 0 or target.shape[-1] != self.k):
+        if self.form in ("vector", "ranking") and (target.ndim == 0 or target.shape[-1] != self.k):
             first = next(n for n, c in zip(names[1:], over_classes) if c)
             raise ValueError(
                 f"{names[0]}: expected vectors of {self.k} entries on the last axis (as {first}), "
@@ -164,7 +167,7 @@ class _ClassCall:
                 f"{names[0]}: rows of {target.shape[-1]} classes, but {first} has {self.k} "
                 "classes (last axis)"
             )
-        batch = [target.shape[:-1] if self.form in ("rows", "vector") else target.shape]
+        batch = [target.shape[:-1] if self.form in ("rows", "vector", "ranking") else target.shape]
         batch += [a.shape[: a.ndim - c] for a, c in zip(outs, over_classes)]
         batch += [a.shape for a in fixed]
         self.shape = broadcast(names, batch)
@@ -215,6 +218,9 @@ class _ClassCall:
         k, shape, dtype, outs = self.k, self.shape, self.dtype, self.outs
         if self.form in ("elementwise", "vector"):
             return self.form, [target.astype(dtype, copy=False), *outs], w, None
+        if self.form == "ranking":  # item indices, broadcast like the scores
+            ranking = numpy.broadcast_to(target.astype(numpy.intp, copy=False), (*shape, k))
+            return "ranking", [ranking, *outs], w, None
         if self.form == "rows":
             mass = target.astype(dtype, copy=False)
             if eps:

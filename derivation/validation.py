@@ -156,6 +156,25 @@ def check_lower_triangular(name: str, array: np.ndarray, domain: Domain, what: s
         )
 
 
+def check_permutation(name: str, array: np.ndarray, what: str) -> None:
+    """Rows over the last axis holding each item index 0, ..., K - 1 once (K the row's
+    length): a repeated, missing or out-of-range item is named with its row."""
+    size = array.shape[-1] if array.ndim else 0
+    items = Domain(f"items below {size}", 0.0, size - 1.0, False, False, integer=True)
+    check_domain(name, array, items, f"{what} entries (item indices)")
+    if array.size == 0:
+        return
+    ordered = np.sort(array, axis=-1)
+    repeated = ordered[..., 1:] == ordered[..., :-1]
+    if repeated.any():
+        at = tuple(int(i) for i in np.argwhere(repeated)[0])
+        row, item = at[:-1], ordered[at].item()
+        raise ValueError(
+            f"{name}: expected {what} rows that are permutations of 0, ..., {size - 1}, got item "
+            f"{item!r} twice in the row at index {row}"
+        )
+
+
 def check_class_index(name: str, array: np.ndarray, classes: int) -> None:
     """Integer class indices in {0, ..., classes - 1}."""
     domain = Domain(f"classes below {classes}", 0.0, classes - 1.0, False, False, integer=True)
@@ -168,4 +187,5 @@ __all__ = [
     "check_rows",
     "check_class_index",
     "check_lower_triangular",
+    "check_permutation",
 ]

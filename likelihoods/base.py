@@ -52,7 +52,7 @@ from .declaration import (
     check_identifier,
     domain_assumptions,
 )
-from .links import CLASSES, DEFAULT_LINK, LINKS
+from .links import CLASSES, DEFAULT_LINK, LINKS, PermutationBase
 
 
 class NoiseModel:
@@ -224,6 +224,8 @@ class NoiseModel:
 
 
 def _symbol(name: str, domain: Domain) -> sympy.Symbol | sympy.IndexedBase:
+    if domain.permutation:
+        return PermutationBase(name, shape=(CLASSES,), integer=True, nonnegative=True)
     if domain.matrix:
         return sympy.IndexedBase(name, shape=(CLASSES, CLASSES), **domain_assumptions(domain))
     if domain.event:

@@ -32,6 +32,8 @@ class Domain:
     probability simplex). ``matrix`` marks a lower-triangular K x K matrix over the last two
     axes (zero above the diagonal), its strictly lower entries in the interval and its
     diagonal too, or in (0, inf) if ``positive_diagonal`` (a Cholesky factor).
+    ``permutation`` marks rows of item indices holding each of 0, ..., K - 1 once (a ranking,
+    best first).
     """
 
     name: str
@@ -45,9 +47,12 @@ class Domain:
     sums_to_one: bool = False
     matrix: bool = False
     positive_diagonal: bool = False
+    permutation: bool = False
 
     def describe(self) -> str:
         """The domain in interval notation, e.g. ``'[0, 1]'`` or ``'{0, 1, 2, ...}'``."""
+        if self.permutation:
+            return "permutations of 0, ..., K - 1 over the last axis (item indices, best first)"
         if self.sums_to_one:
             return "probability vectors (entries in [0, 1] summing to 1 over the last axis)"
         if self.matrix:
@@ -90,6 +95,7 @@ class Domain:
             sums_to_one=False,
             matrix=False,
             positive_diagonal=False,
+            permutation=False,
         )
 
     @property
@@ -153,6 +159,10 @@ lower_triangular = Domain("lower_triangular", event=True, matrix=True)
 #: Lower-triangular matrices with a positive diagonal: Cholesky factors L of covariance
 #: matrices L L^T.
 cholesky_factor = Domain("cholesky_factor", event=True, matrix=True, positive_diagonal=True)
+#: Rankings of K items: each row a permutation of the item indices 0, ..., K - 1, best first.
+permutation = Domain(
+    "permutation", 0.0, lower_open=False, integer=True, event=True, permutation=True
+)
 
 __all__ = [
     "Domain",
@@ -169,4 +179,5 @@ __all__ = [
     "positive_vector",
     "lower_triangular",
     "cholesky_factor",
+    "permutation",
 ]

@@ -85,6 +85,12 @@ CLASSES = sympy.Symbol("K", integer=True, positive=True)
 CLASS_INDEX = sympy.Symbol("k", integer=True, nonnegative=True)
 COMPONENT = sympy.Symbol("i", integer=True, nonnegative=True)
 OTHER_INDEX = sympy.Symbol("j", integer=True, nonnegative=True)
+
+
+class PermutationBase(sympy.IndexedBase):
+    """The symbol of a vector holding each of the items 0, ..., K - 1 once (a ranking)."""
+
+
 #: The column index of a gradient with respect to a matrix (the row is ``COMPONENT``).
 COLUMN = sympy.Symbol("l", integer=True, nonnegative=True)
 
@@ -187,4 +193,5 @@ __all__ = [
     "COMPONENT",
     "OTHER_INDEX",
     "COLUMN",
+    "PermutationBase",
 ]

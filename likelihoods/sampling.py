@@ -34,6 +34,9 @@ def inside(domain: Domain, rng: np.random.Generator, shape, label: bool = False)
     vector domain, rows of :data:`CLASSES` entries each drawn inside the entries' domain."""
     import numpy as np  # here: declaring families needs no numpy
 
+    if domain.permutation:  # rows of the items in a random order
+        size = (*np.atleast_1d(shape), CLASSES)
+        return rng.permuted(np.broadcast_to(np.arange(CLASSES), size), axis=-1)
     if domain.matrix:  # lower-triangular: entries of the interval, a positive diagonal if asked
         size = (*np.atleast_1d(shape), CLASSES, CLASSES)
         matrices = np.tril(inside(domain.entries, rng, size) * 0.5, -1)

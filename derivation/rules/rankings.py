@@ -1,0 +1,67 @@
+"""Rules for sums over a ranking's positions and the gradients they give (see
+:mod:`derivation.ranking_functions`)."""
+
+from __future__ import annotations
+
+import sympy
+from sympy.codegen.cfunctions import expm1
+
+from .base import Rule
+
+
+def _exp_minus_one(expr: sympy.Expr) -> sympy.Expr:
+    def matches(e):
+        return (
+            e.is_Add
+            and sympy.S.NegativeOne in e.args
+            and any(isinstance(t, sympy.exp) for t in e.args)
+        )
+
+    def rewrite(e):
+        terms = list(e.args)
+        first = next(t for t in terms if isinstance(t, sympy.exp))
+        terms.remove(first)
+        terms.remove(sympy.S.NegativeOne)
+        return expm1(first.args[0]) + sympy.Add(*terms)
+
+    return expr.replace(matches, rewrite)
+
+
+EXP_MINUS_ONE = Rule(
+    "exp_minus_one",
+    "final",
+    matches="exp(x) - 1 among the terms of a sum",
+    writes="expm1(x)",
+    identity="exp(x) - 1 = expm1(x), exact where exp(x) is near 1",
+    rewrite=_exp_minus_one,
+)
+
+
+def _sums_combined(expr: sympy.Expr) -> sympy.Expr:
+    def rewrite(e):
+        groups: dict = {}
+        rest = []
+        for term in e.args:
+            coefficient, factor = term.as_coeff_Mul()
+            if isinstance(factor, sympy.Sum) and coefficient in (1, -1):
+                groups.setdefault(factor.limits, []).append(coefficient * factor.function)
+            else:
+                rest.append(term)
+        if all(len(bodies) < 2 for bodies in groups.values()):
+            return e
+        summed = [sympy.Sum(sympy.Add(*bodies), *limits) for limits, bodies in groups.items()]
+        return sympy.Add(*summed, *rest)
+
+    return expr.replace(lambda e: e.is_Add, rewrite)
+
+
+SUMS_COMBINED = Rule(
+    "sums_combined",
+    "final",
+    matches="sum_k a_k - sum_k b_k over the same range",
+    writes="sum_k (a_k - b_k)",
+    identity="sum a - sum b = sum (a - b): terms that cancel do so one by one, not in totals",
+    rewrite=_sums_combined,
+)
+
+__all__ = ["EXP_MINUS_ONE", "SUMS_COMBINED"]
