@@ -42,6 +42,7 @@ from likelihoods.links import COMPONENT as _COMPONENT
 from .class_functions import logsumexp_over
 from .fused import fused_kernel
 from .kernel_printer import KernelPrinter
+from .ranking_functions import prefix_logsumexp, suffix_logsumexp
 from .triangular_functions import FACTORS, SOLVED
 
 HEADER = """\
@@ -68,6 +69,7 @@ def eliminate_common_subexpressions(
             indices.update(limit[0] for limit in s.limits)
         indices.update(f.args[1] for f in e.atoms(logsumexp_over))
         indices.update(f.args[2] for f in e.atoms(*SOLVED))
+        indices.update(f.args[1] for f in e.atoms(suffix_logsumexp, prefix_logsumexp))
     # A factor is an argument of its solves, never a temporary of its own: held out.
     held = {f: sympy.Symbol(f"_factor{n}") for n, f in enumerate(_factors(exprs))}
     exprs = [e.xreplace(held) for e in exprs]

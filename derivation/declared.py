@@ -86,7 +86,16 @@ def _check_class_sums(where: str, declared: sympy.Expr) -> None:
 
 def check_loss(model: NoiseModel, loss: sympy.Expr, outputs: tuple, gradient: tuple) -> None:
     """Refuse a loss whose gradient sympy cannot write (a function without a derivative, such
-    as floor) or that sympy shows is unbounded below over the raw outputs."""
+    as floor), that keeps a partial sum over positions the kernels cannot compute, or that
+    sympy shows is unbounded below over the raw outputs."""
+    for s in loss.atoms(sympy.Sum):
+        index, low, high = s.limits[0]
+        if s.function.has(index) and (low, high) != (0, CLASSES - 1):
+            raise ValueError(
+                f"{model.name}: through its links the loss holds the sum {s} over {index} from "
+                f"{low}; a sum over the later positions is computed only as log sum exp(g), "
+                f"and this one is not of that form (a link on the summed values: try another)"
+            )
     for output, g in zip(outputs, gradient):
         if g.has(sympy.Derivative, sympy.Subs):
             (unknown,) = sorted(map(str, g.atoms(sympy.Derivative)))[:1] or [str(g)]

@@ -188,14 +188,15 @@ def item_once(body: sympy.Expr, limit) -> sympy.Expr | None:
 
 @_innermost
 def prefix_of_exponentials(body: sympy.Expr, limit) -> sympy.Expr | None:
-    """Rule ``prefix_of_exponentials``: sum_{k=0}^{K-1} [p >= k] exp(A + f(k)), A free of k,
-    = exp(A + prefix_logsumexp(f, k, p))."""
+    """Rule ``prefix_of_exponentials``: sum_{k=0}^{K-1} [p >= k] c exp(A + f(k)), c and A free
+    of k, = c exp(A + prefix_logsumexp(f, k, p))."""
     if not isinstance(body, sympy.Piecewise):
         return None
     index, low, high = limit
     (value, condition), *rest = body.args
     if (low, high) != (0, CLASSES - 1) or rest != [(0, sympy.true)]:
         return None
+    factor, value = value.as_independent(index, as_Add=False)
     if not isinstance(value, sympy.exp):
         return None
     if isinstance(condition, sympy.LessThan) and condition.lhs == index:  # k <= p
@@ -207,7 +208,7 @@ def prefix_of_exponentials(body: sympy.Expr, limit) -> sympy.Expr | None:
     if last.has(index):
         return None
     free, bound = value.args[0].as_independent(index, as_Add=True)
-    return sympy.exp(free + prefix_logsumexp(bound, index, last))
+    return factor * sympy.exp(free + prefix_logsumexp(bound, index, last))
 
 
 def resolve_rankings(expr: sympy.Expr) -> sympy.Expr:

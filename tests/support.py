@@ -26,14 +26,21 @@ LINK_INVERSE = {
 CLASSES = lk.sampling.CLASSES
 
 
+#: Variants the engine refuses at derivation, with why (tests/test_declared.py checks that
+#: each is refused so): the softplus link makes exp(log(1 + e^x)) = 1 + e^x inside a ranking's
+#: suffix sums, which are then no log-sum-exp of exponentials.
+REFUSED = {"PlackettLuce(scores=softplus)": "a partial sum over positions"}
+
+
 def variants(cls: type[lk.NoiseModel]) -> list[lk.NoiseModel]:
-    """The default model, and every parameter predicted through every link that fits it."""
+    """The default model, and every parameter predicted through every link that fits it (but
+    those in :data:`REFUSED`)."""
     out = [cls()]
     for parameter in cls.parameters:
         for name, link in lk.LINKS.items():
             if link.fits(parameter.domain):
                 model = cls(**{parameter.name: name})
-                if model not in out:
+                if model not in out and model_id(model) not in REFUSED:
                     out.append(model)
     return out
 

@@ -136,3 +136,14 @@ def test_a_sum_of_a_constant_over_the_classes_is_their_number():
         labels = rng.integers(0, classes, size=4)
         expected = -scipy.special.log_softmax(z, axis=-1)[np.arange(4), labels] + np.log(classes)
         np.testing.assert_allclose(fn(labels, z, reduction="none"), expected, rtol=1e-14)
+
+
+def test_the_refused_variants_are_refused_at_derivation():
+    from support import REFUSED
+
+    for name in REFUSED:
+        family, choice = name.rstrip(")").split("(")
+        parameter, link = choice.split("=")
+        model = getattr(lk, family)(**{parameter: link})
+        with pytest.raises(ValueError, match="through its links the loss holds the sum"):
+            derive(model)
