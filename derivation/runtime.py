@@ -219,7 +219,9 @@ class _ClassCall:
         if self.form in ("elementwise", "vector"):
             return self.form, [target.astype(dtype, copy=False), *outs], w, None
         if self.form == "ranking":  # item indices, broadcast like the scores
+            # in C order, so that a ranking gives the same sums whatever its memory layout
             ranking = numpy.broadcast_to(target.astype(numpy.intp, copy=False), (*shape, k))
+            ranking = ranking if ranking.flags.c_contiguous else numpy.ascontiguousarray(ranking)
             return "ranking", [ranking, *outs], w, None
         if self.form == "rows":
             mass = target.astype(dtype, copy=False)

@@ -24,6 +24,7 @@ from .links import (
     LINKS,
     OTHER_INDEX,
     Link,
+    PermutationBase,
 )
 
 for _info in _pkgutil.iter_modules(__path__):
@@ -60,6 +61,7 @@ __all__ = [
     "COMPONENT",
     "OTHER_INDEX",
     "COLUMN",
+    "PermutationBase",
     "TOUR",
     "Mixture",
     *REGISTRY,

@@ -62,7 +62,11 @@ def _random_point(d, rng: random.Random) -> dict:
     point = {}
     target = d.target
     exact = lambda low, high: sympy.Rational(str(round(rng.uniform(low, high), 8)))  # noqa: E731
-    if isinstance(target, sympy.IndexedBase):
+    if isinstance(target, lk.PermutationBase):
+        order = list(range(EVENT_CLASSES))
+        rng.shuffle(order)
+        point[target] = [sympy.Integer(v) for v in order]
+    elif isinstance(target, sympy.IndexedBase):
         hot = rng.randrange(EVENT_CLASSES)
         point[target] = [sympy.Integer(int(k == hot)) for k in range(EVENT_CLASSES)]
     elif target.is_integer:
@@ -98,16 +102,37 @@ def evaluate(
         expr = expr.xreplace({lk.COMPONENT: component})
     if column is not None:
         expr = expr.xreplace({lk.COLUMN: column})
-    expr = expand_definitions(expr.doit()).doit()
     vectors = {b.label: v for b, v in point.items() if isinstance(b, sympy.IndexedBase)}
 
     def entry(e):
         value = vectors[e.base.label]
-        for index in e.indices:
-            value = value[int(index)]
+        for index in e.indices:  # an index may itself be an entry (s[pi[k]])
+            index = index.doit()
+            value = value[int(index if index.is_Integer else entry(index))]
         return value
 
-    expr = expr.replace(lambda e: isinstance(e, sympy.Indexed) and e.base.label in vectors, entry)
+    def known(e):
+        return (
+            isinstance(e, sympy.Indexed)
+            and e.base.label in vectors
+            and all(i.doit().is_Integer or known(i.doit()) for i in e.indices)
+        )
+
+    def unrolled(e):  # a sum over several indices, its outer index written out
+        *inner, (k, low, high) = e.limits
+        if not (low.is_Integer and high.is_Integer):
+            return e
+        inner_sum = sympy.Sum(e.function, *inner)
+        return sympy.Add(*(inner_sum.xreplace({k: v}) for v in range(int(low), int(high) + 1)))
+
+    for _ in range(6):  # sums written out, entries read, and again for sums they bound
+        before = expr
+        expr = expr.replace(lambda e: isinstance(e, sympy.Sum) and len(e.limits) > 1, unrolled)
+        expr = expand_definitions(expr.doit()).doit()
+        expr = expr.replace(lambda e: isinstance(e, sympy.Sum), lambda e: e.doit())  # bounds too
+        expr = expr.replace(known, entry)
+        if expr == before:
+            break
     scalars = {s: v for s, v in point.items() if not isinstance(s, sympy.IndexedBase)}
     return sympy.N(expr.subs(scalars), 30)
 

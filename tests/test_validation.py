@@ -11,7 +11,14 @@ import pytest
 import likelihoods as lk
 from derivation import derive
 
-from support import all_variants, elementwise_domains, is_elementwise, model_id, sample_inputs
+from support import (
+    CLASSES,
+    all_variants,
+    elementwise_domains,
+    is_elementwise,
+    model_id,
+    sample_inputs,
+)
 
 
 def outside(domain: lk.constraints.Domain) -> list[float]:
@@ -28,7 +35,7 @@ def outside(domain: lk.constraints.Domain) -> list[float]:
 
 def _cases():
     for model in all_variants():
-        fn_inputs = [("y", model.target.support, 0)]
+        fn_inputs = [(model.target.name, model.target.support, 0)]
         for i, name in enumerate(model.predicted, start=1):
             choice = model.choices[name]
             if choice.link.name == "identity":
@@ -47,13 +54,15 @@ def test_out_of_domain_input_is_named(model, arg, domain, position, value, rng):
     fn = derive(model).compile()
     y, raws, _, constants = sample_inputs(model, rng, (5,))
     args = [y, *raws]
-    args[position] = args[position].copy()
+    args[position] = args[position].astype(float)  # (an integer array cannot hold NaN)
     args[position][3] = value
     kw = {k: constants[k] for k in fn.constants}
     got = re.escape(repr(value))
     # Over classes each entry is checked (in [0, 1] on the simplex); the first bad one is
     # the first entry of row 3.
     entries = domain.entries
+    if domain.permutation:  # item indices below the row's length
+        entries = lk.constraints.Domain("items", 0.0, CLASSES - 1.0, False, False, integer=True)
     where = {1: r"\(3,\)", 2: r"\(3, 0\)", 3: r"\(3, 0, 0\)"}[args[position].ndim]
     expected = (
         rf"^{arg}: expected .* in {re.escape(entries.describe())}, got {got} at index {where}$"
