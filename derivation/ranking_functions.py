@@ -68,6 +68,29 @@ class suffix_logsumexp(_Named):
         return r"\left(%s\right)^{%s}" % (body, exp) if exp else body
 
 
+class suffix_logsumexp_after(_Named):
+    r"""suffix_logsumexp_after(g, j, k) = log sum_{j=k+1}^{K-1} exp(g(j)): the items after
+    position k (-inf after the last position); used in evaluation only."""
+
+    nargs = 3
+
+    @classmethod
+    def definition(cls, g, j, k):
+        return sympy.log(sympy.Sum(sympy.exp(g), (j, k + 1, CLASSES - 1)))
+
+    @property
+    def free_symbols(self):
+        g, j, k = self.args
+        return (g.free_symbols - {j}) | k.free_symbols
+
+    def _eval_is_real(self):
+        return True
+
+    def _sympystr(self, printer):
+        g, j, k = self.args
+        return f"logsumexp_{{{printer._print(j)} > {printer._print(k)}}}({printer._print(g)})"
+
+
 class position(_Named):
     r"""position(pi, i): the position of item i in the permutation pi, pi[position(pi, i)] = i."""
 
@@ -228,11 +251,12 @@ def resolve_rankings(expr: sympy.Expr) -> sympy.Expr:
     return expr
 
 
-RANKING_FUNCTIONS = (suffix_logsumexp, position, prefix_logsumexp)
+RANKING_FUNCTIONS = (suffix_logsumexp, suffix_logsumexp_after, position, prefix_logsumexp)
 
 __all__ = [
     "PermutationBase",
     "suffix_logsumexp",
+    "suffix_logsumexp_after",
     "position",
     "prefix_logsumexp",
     "name_suffix_logsumexp",

@@ -18,3 +18,12 @@ def _positions(ranking):
     places = numpy.broadcast_to(numpy.arange(ranking.shape[-1]), ranking.shape)
     numpy.put_along_axis(out, ranking, places, -1)
     return out
+
+
+# --- _after_first
+def _after_first(suffixes):
+    """Suffix log-sum-exps moved one position on: at k, the value at k + 1 (-inf at the end)."""
+    out = numpy.empty_like(suffixes)
+    out[..., :-1] = suffixes[..., 1:]
+    out[..., -1] = -numpy.inf
+    return out

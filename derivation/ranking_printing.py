@@ -42,6 +42,11 @@ class RankingPrinting:
         g, j, k = expr.args
         return self._oriented(self._share(f"_suffix_logsumexp({self._over(g, j)})"), k)
 
+    def _print_suffix_logsumexp_after(self, expr):
+        g, j, k = expr.args
+        suffix = self._share(f"_suffix_logsumexp({self._over(g, j)})")
+        return self._oriented(self._share(f"_after_first({suffix})"), k)
+
     def _print_position(self, expr):
         ranking, item = expr.args
         return self._oriented(self._share(f"_positions({ranking.label})"), item)

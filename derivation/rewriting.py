@@ -43,7 +43,7 @@ from .rules.logs import (
     LOG_GAMMA,
     SQUARE_FRACTION,
 )
-from .rules.rankings import EXP_MINUS_ONE, SUMS_COMBINED
+from .rules.rankings import EXP_MINUS_ONE, SUFFIX_MINUS_FIRST, SUMS_COMBINED
 from .rules.responsibilities import ONE_MINUS_RESPONSIBILITY, RESPONSIBILITY_OVER_WEIGHT
 
 #: Every rule, in the order :func:`stabilize` applies them.
@@ -80,6 +80,7 @@ RULES: tuple[Rule, ...] = (
     EVALUATE_OVER_CLASSES,
     EXP_MINUS_ONE,
     SUMS_COMBINED,
+    SUFFIX_MINUS_FIRST,
 )
 
 _ORDER = [r.stage for r in RULES]

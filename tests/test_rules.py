@@ -226,7 +226,8 @@ def test_rules_are_named_ordered_and_documented():
     assert all(r.identity and r.matches and r.writes for r in rewriting.RULES)
     tested = {c[0].name for c in ELEMENTWISE} | {c[0] for c in CLASS_CASES}
     tested |= {"replace_target_column", "evaluate_over_classes", "one_minus_responsibility"}
-    tested |= {"responsibility_over_weight"}
+    tested |= {"responsibility_over_weight", "exp_minus_one", "sums_combined"}
+    tested |= {"suffix_minus_first"}
     assert tested == set(names)  # every rule has a test of its own here
 
 
@@ -286,3 +287,42 @@ def test_a_log_weight_near_0_keeps_its_digits_inside_the_mixture():
     ]
     expected = -mpmath.log(sum(mpmath.exp(t) for t in terms))
     assert fn(y, logits, mu, log_sigma) == pytest.approx(float(expected), rel=4e-16, abs=0)
+
+
+def _rule(name):
+    return next(r for r in rewriting.RULES if r.name == name)
+
+
+def test_exp_minus_one_keeps_the_digits_of_a_small_difference():
+    x = sympy.Symbol("x", real=True)
+    after = _rule("exp_minus_one")(sympy.exp(x) - 1 + x)
+    value = sympy.lambdify(x, after, "numpy")(1e-12)
+    assert value == pytest.approx(2e-12 + 5e-25, rel=1e-15)  # exp(x) - 1 would give 1.00009e-12
+    assert _rule("exp_minus_one")(sympy.exp(x) + 1) == sympy.exp(x) + 1
+
+
+def test_sums_combined_subtracts_term_by_term():
+    a, b = sympy.IndexedBase("a", shape=(lk.CLASSES,)), sympy.IndexedBase("b", shape=(lk.CLASSES,))
+    k = lk.CLASS_INDEX
+    whole = (k, 0, lk.CLASSES - 1)
+    after = _rule("sums_combined")(sympy.Sum(a[k], whole) - sympy.Sum(b[k], whole))
+    assert after == sympy.Sum(a[k] - b[k], whole)
+    # why: totals 1e16 + 1 and 1e16 + 0.5 lose the difference, term by term it stays
+    left, right = np.array([1e16, 1.0]), np.array([1e16, 0.5])
+    assert (left - right).sum() == 0.5 and left.sum() - right.sum() != 0.5
+
+
+def test_suffix_minus_first_is_a_softplus_of_the_rest():
+    from derivation.ranking_functions import suffix_logsumexp, suffix_logsumexp_after
+
+    g = sympy.IndexedBase("g", shape=(lk.CLASSES,), real=True)
+    k, j = lk.CLASS_INDEX, lk.OTHER_INDEX
+    after = _rule("suffix_minus_first")(suffix_logsumexp(g[j], j, k) - g[k])
+    assert after == softplus(suffix_logsumexp_after(g[j], j, k) - g[k])
+    # at K = 2 and position 0: log(e^40 + e^0) - 40, which a subtraction gives as 0
+    values = {0: 40.0, 1: 0.0}
+    written = expand_definitions(after).xreplace({lk.CLASSES: 2, k: 0}).doit()
+    got = written.replace(
+        lambda e: isinstance(e, sympy.Indexed), lambda e: sympy.Float(values[int(e.indices[0])])
+    )
+    assert float(got) == pytest.approx(4.248354255291589e-18, rel=1e-15)

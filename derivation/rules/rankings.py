@@ -64,4 +64,32 @@ SUMS_COMBINED = Rule(
     rewrite=_sums_combined,
 )
 
-__all__ = ["EXP_MINUS_ONE", "SUMS_COMBINED"]
+
+def _suffix_minus_first(expr: sympy.Expr) -> sympy.Expr:
+    from ..functions import softplus
+    from ..ranking_functions import suffix_logsumexp, suffix_logsumexp_after
+
+    def rewrite(e):
+        terms = list(e.args)
+        for lse in [t for t in terms if isinstance(t, suffix_logsumexp)]:
+            g, j, k = lse.args
+            first = -g.xreplace({j: k})
+            if first in terms:
+                terms.remove(lse)
+                terms.remove(first)
+                terms.append(softplus(suffix_logsumexp_after(g, j, k) - g.xreplace({j: k})))
+        return sympy.Add(*terms)
+
+    return expr.replace(lambda e: e.is_Add, rewrite)
+
+
+SUFFIX_MINUS_FIRST = Rule(
+    "suffix_minus_first",
+    "final",
+    matches="suffix_logsumexp(g, j, k) - g(k): a position's log normaliser less its pick",
+    writes="softplus(log sum_{j > k} exp(g(j)) - g(k))",
+    identity="log(e^a + e^b) - a = log(1 + e^(b - a)): no cancellation where a dominates",
+    rewrite=_suffix_minus_first,
+)
+
+__all__ = ["EXP_MINUS_ONE", "SUMS_COMBINED", "SUFFIX_MINUS_FIRST"]
