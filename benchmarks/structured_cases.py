@@ -142,11 +142,62 @@ def _multivariate_normal_torch(torch, y, mu, raw):
     return run
 
 
+# --- Plackett-Luce: scores of K items, full rankings ------------------------------------------
+def _plackett_luce(shape, rng) -> Implementations:
+    n, k = shape
+    scores = rng.normal(0.0, 2.0, size=shape)
+    ranking = np.argsort(-(scores + rng.gumbel(size=shape)), axis=-1)  # drawn from the model
+    rows = np.arange(n)[:, None]
+
+    def hand():
+        # ranked scores g; suffix log-sum-exps L by logaddexp from the end; terms
+        # softplus(L_{k+1} - g_k); gradient exp(s_i + logcumsumexp(-L) at i's position) - 1
+        g = np.take_along_axis(scores, ranking, -1)
+        suffix = np.flip(np.logaddexp.accumulate(np.flip(g, -1), axis=-1), -1)
+        after = np.empty_like(suffix)
+        after[:, :-1] = suffix[:, 1:]
+        after[:, -1] = -np.inf
+        after -= g
+        loss = np.logaddexp(0.0, after).sum() / n
+        prefix = np.logaddexp.accumulate(-suffix, axis=-1)
+        positions = np.empty_like(ranking)
+        positions[rows, ranking] = np.arange(k)
+        grad = np.take_along_axis(prefix, positions, -1)
+        grad += scores
+        np.expm1(grad, out=grad)
+        grad /= n
+        return loss, (grad,)
+
+    impl = {**_ours(lk.PlackettLuce(), ranking, scores), "hand-fused NumPy": hand}
+    torch = _torch()
+    if torch is not None:
+        impl["PyTorch"] = _plackett_luce_torch(torch, ranking, scores)
+    impl["streaming floor"] = lambda: (np.add(scores, ranking),)
+    return impl
+
+
+def _plackett_luce_torch(torch, ranking, scores):
+    # torch.distributions has no Plackett-Luce: the formula in torch ops, with backward()
+    order = torch.from_numpy(ranking)
+
+    def run():
+        s = torch.from_numpy(scores).requires_grad_()
+        g = torch.gather(s, -1, order)
+        suffix = torch.flip(torch.logcumsumexp(torch.flip(g, [-1]), -1), [-1])
+        loss = (suffix - g).sum(-1).mean()
+        loss.backward()
+        return loss.item(), [s.grad.numpy()]
+
+    return run
+
+
 STRUCTURED_CASES = (
     Case("Gaussian mixture: K = 5", lk.GaussianMixture(), ((10**6, 5),), (10**3, 5),
          _gaussian_mixture),
     Case("Multivariate normal: D = 10", lk.MultivariateNormal(), ((10**5, 10),), (10**3, 10),
          _multivariate_normal),
+    Case("Plackett-Luce: K = 100", lk.PlackettLuce(), ((10**4, 100),), (10**2, 100),
+         _plackett_luce),
 )  # fmt: skip
 
 __all__ = ["STRUCTURED_CASES"]

@@ -182,7 +182,13 @@ def _check_sweepable(model) -> None:
     support = model.target.support
     matrices = [n for n, c in model.choices.items() if c.parameter.domain.matrix]
     if matrices or (support.event and not support.sums_to_one):
-        what = f"the matrix {matrices[0]}" if matrices else "a target vector of real numbers"
+        what = (
+            f"the matrix {matrices[0]}"
+            if matrices
+            else "a ranking as its target"
+            if support.permutation
+            else "a target vector of real numbers"
+        )
         raise ValueError(
             f"audit: {model.name} has {what}; the audit sweeps scalars and vectors over "
             "classes only (compare such a model with a reference density at high precision "

@@ -61,7 +61,9 @@ def _gradient_step(r: Reduction, gradient: tuple[sympy.Expr, ...]) -> Step:
 
 def _noise_model_step(model: NoiseModel, r: Reduction, log_p: Label, given_text: str) -> Step:
     y, support = model.target.name, model.target.support
-    if support.event and not support.sums_to_one:
+    if support.permutation:
+        where = "a ranking of K items: a row of their indices 0, ..., K - 1, best first"
+    elif support.event and not support.sums_to_one:
         where = f"a vector of K numbers over the last axis, each in {support.entries.describe()}"
     elif support.event:
         where = (

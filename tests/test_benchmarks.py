@@ -28,7 +28,7 @@ def test_quick_benchmark_run(tmp_path):
     assert run.returncode == 0, run.stderr[-3000:]
     results = json.loads(out.read_text())
     cases = {entry["case"] for entry in results["cases"]}
-    assert len(cases) == len(ALL_CASES) == 10
+    assert len(cases) == len(ALL_CASES) == 11
     for entry in results["cases"]:
         assert entry["ratio_to_hand_fused"]["hand-fused NumPy"] == 1.0
         assert "derive-the-loss" in entry["seconds"]
