@@ -16,6 +16,7 @@ import choosing
 import mixture
 import nbformat
 import own_model
+import ranking
 from cells import code
 from nbclient import NotebookClient
 
@@ -203,6 +204,7 @@ cross-entropy, read off one plot.""",
 NOTEBOOKS["03_your_own_noise_model"] = own_model.CELLS
 NOTEBOOKS["04_choosing_a_noise_model"] = choosing.CELLS
 NOTEBOOKS["05_multimodal_regression"] = mixture.CELLS
+NOTEBOOKS["06_ranking"] = ranking.CELLS
 
 
 def build(name: str) -> pathlib.Path:
