@@ -18,7 +18,6 @@ True
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import threading
 
@@ -29,25 +28,15 @@ from likelihoods.constraints import Domain, lower_triangular
 from likelihoods.constraints import real as _REAL
 from likelihoods.textbook import NamedLoss
 
-from .canonical import Reduction, expand_nll, reduce_model
+from .canonical import Reduction, reduce_model
 from .compiled import Argument, CompiledLoss
 from .declared import check_loss
 from .emit import python_module
-from .events import derivative, two_classes
+from .events import derivative
 from .forms import build, printable, target_forms
 from .naming import textbook_name
 from .steps import Step, build_steps, render_latex, render_markdown, render_text
-
-
-@dataclasses.dataclass(frozen=True)
-class TwoClassView:
-    """A loss over K classes read with K = 2 (see :attr:`Derivation.two_classes`)."""
-
-    loss: sympy.Expr
-    target: sympy.Symbol
-    outputs: tuple[sympy.Symbol, ...]
-    textbook: NamedLoss | None
-    note: str
+from .two_classes import TwoClassView, two_class_view
 
 
 class Derivation:
@@ -90,26 +79,9 @@ class Derivation:
 
     @functools.cached_property
     def two_classes(self) -> TwoClassView | None:
-        """For a target over K classes: the loss with K = 2, a class index c in {0, 1} and one
-        raw output u per vector output (the link's ``two_classes`` form), or ``None``."""
-        r = self._r
-        if not isinstance(r.target, sympy.IndexedBase) or r.target not in r.simplex:
-            return None
-        c = sympy.Symbol(str(r.target.label), integer=True, nonnegative=True)
-        pairs = {r.target: (1 - c, c)}
-        scalars, notes = [], []
-        for name, output in zip(self.model.predicted, r.outputs):
-            link = self.model.choices[name].link
-            if isinstance(output, sympy.IndexedBase):
-                u = sympy.Symbol("u" if not scalars else f"u{len(scalars)}", real=True)
-                pairs[output] = link.two_classes(u)
-                notes.append(link.two_classes_note.replace("eta", str(output.label)))
-                scalars.append(u)
-            else:
-                scalars.append(output)
-        loss = expand_nll(two_classes(r.loss, pairs))
-        named = textbook_name(loss, c, tuple(scalars))
-        return TwoClassView(loss, c, tuple(scalars), named, "; ".join(notes))
+        """For a target over K classes (or a ranking of K items): the loss with K = 2 (see
+        :mod:`derivation.two_classes`), or ``None``."""
+        return two_class_view(self.model, self._r)
 
     def stabilized(self, nll: bool = False) -> dict[str, tuple[sympy.Expr, tuple]]:
         """The loss (or the full NLL) and its gradient as the kernels compute them, per target

@@ -20,9 +20,9 @@ import sympy
 
 from likelihoods.constraints import Domain
 
-from .codegen import eliminate_common_subexpressions
 from .fused import lower_named
 from .numba_printer import SUPPORTED, VECTORISABLE, ScalarPrinter
+from .subexpressions import eliminate_common_subexpressions
 
 #: Samples per chunk: a chunk's inputs, gradients and losses stay in the L1/L2 cache.
 CHUNK = 2048

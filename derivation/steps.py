@@ -177,10 +177,7 @@ def _loss_step(r: Reduction, loss_name: str | None, two_classes) -> Step:
     loss_equations = [(sympy.Symbol("L"), r.loss)]
     if two_classes is not None:
         named = f": the {two_classes.textbook.name}" if two_classes.textbook else ""
-        loss_text += (
-            f" With K = 2 classes, a class index {two_classes.target} in {{0, 1}} and "
-            f"{two_classes.note}, it reads L2 below{named}."
-        )
+        loss_text += f" {two_classes.lead}, it reads L2 below{named}."
         loss_equations.append((Label("L2", "L_{K=2}"), two_classes.loss))
     return Step("5. Loss", loss_text, tuple(loss_equations))
 

@@ -127,3 +127,10 @@ def test_weights_and_broadcast_scores(rng):
     np.testing.assert_allclose(g, tiled.sum(0), rtol=1e-13)
     expected = [float(_mpmath_nll(r, scores)) for r in ranking]
     np.testing.assert_allclose(per_row, expected, rtol=1e-13)
+
+
+def test_the_derivation_says_two_items_are_the_logistic_loss():
+    d = derive(lk.PlackettLuce())
+    assert d.two_classes.textbook.name == "binary cross-entropy with logits"
+    text = " ".join(str(d).split())  # the text as read, not as wrapped
+    assert "With K = 2 items" in text and "it reads L2 below: the binary cross-entropy" in text
