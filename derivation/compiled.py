@@ -284,7 +284,7 @@ class _Checker:
         if what == "rows":
             check_rows(target_spec.name, arrays[0], target_spec.what)
         elif what == "ranking":
-            check_permutation(target_spec.name, arrays[0], target_spec.what)
+            check_permutation(target_spec.name, arrays[0], target_spec.what, classes)
         elif what == "vector":
             domain = target_spec.domain.entries
             check_domain(target_spec.name, arrays[0], domain, f"{target_spec.what} entries")

@@ -22,7 +22,7 @@ import sympy
 from sympy.core.function import AppliedUndef
 
 from likelihoods import NoiseModel
-from likelihoods.links import CLASSES
+from likelihoods.links import CLASSES, RANKED
 
 #: Values a log-density may not hold anywhere: they make every loss NaN or infinite.
 _NOT_FINITE = (sympy.nan, sympy.zoo, sympy.oo, -sympy.oo, sympy.I)
@@ -76,7 +76,7 @@ def _check_class_sums(where: str, declared: sympy.Expr) -> None:
         for index, low, high in s.limits:
             if s in suffixes:
                 continue
-            if s.function.has(index) and (low, high) != (0, CLASSES - 1):
+            if s.function.has(index) and (low, high) not in ((0, CLASSES - 1), (0, RANKED - 1)):
                 raise ValueError(
                     f"{where}: the sum {s} runs over {index} from {low} to {high}; a sum over "
                     f"the classes must run over all of them, {index} from 0 to {CLASSES - 1} "
@@ -90,7 +90,7 @@ def check_loss(model: NoiseModel, loss: sympy.Expr, outputs: tuple, gradient: tu
     sympy shows is unbounded below over the raw outputs."""
     for s in loss.atoms(sympy.Sum):
         index, low, high = s.limits[0]
-        if s.function.has(index) and (low, high) != (0, CLASSES - 1):
+        if s.function.has(index) and (low, high) not in ((0, CLASSES - 1), (0, RANKED - 1)):
             raise ValueError(
                 f"{model.name}: through its links the loss holds the sum {s} over {index} from "
                 f"{low}; a sum over the later positions is computed only as log sum exp(g), "

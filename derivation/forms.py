@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import sympy
 
-from likelihoods.links import CLASS_INDEX, CLASSES, PermutationBase
+from likelihoods.links import CLASS_INDEX, CLASSES, RANKED, PermutationBase
 
 from . import codegen
 from .canonical import Reduction
@@ -56,8 +56,8 @@ def target_forms(r: Reduction, nll: bool) -> dict[str, Form]:
     if not isinstance(y, sympy.IndexedBase):
         return {"elementwise": Form("elementwise", r.nll if nll else r.loss, y)}
     general = r.general_nll if nll else r.general_loss
-    if isinstance(y, PermutationBase):  # rows of item indices
-        return {"ranking": Form("ranking", general, y)}
+    if isinstance(y, PermutationBase):  # rows of item indices, R of them ranked
+        return {"ranking": Form("ranking", general, y, (RANKED,))}
     if y not in r.simplex:  # a vector of real numbers, not a class label
         return {"vector": Form("vector", general, y)}
     index = sympy.Symbol(str(y.label), integer=True, nonnegative=True)

@@ -15,6 +15,7 @@ from sympy.printing.numpy import SciPyPrinter
 from likelihoods.links import CLASSES as _CLASSES
 from likelihoods.links import COLUMN as _COLUMN
 from likelihoods.links import COMPONENT as _COMPONENT
+from likelihoods.links import RANKED as _RANKED
 
 from . import functions as F
 from .factor_printing import FactorPrinting
@@ -63,6 +64,8 @@ class KernelPrinter(FactorPrinting, RankingPrinting, SciPyPrinter):
     def _print_Symbol(self, expr):
         if expr == _CLASSES:
             return "_K"
+        if expr == _RANKED:  # one number per call, never per sample
+            return "R"
         grid = self._print_matrix_Symbol(expr)
         if grid is not None:
             return grid
@@ -101,10 +104,12 @@ class KernelPrinter(FactorPrinting, RankingPrinting, SciPyPrinter):
         saved = self._class_indices, self._matrix
         self._class_indices, self._matrix = saved[0] | {index}, False
         try:
-            code = f"_row_sum({self._print(body)})"
+            code = self._print(body)
         finally:
             self._class_indices, self._matrix = saved
-        return self._per_sample(code)
+        if expr.limits[0][2] == _RANKED - 1:  # the ranked positions only
+            code = f"({code})[..., :R]"
+        return self._per_sample(f"_row_sum({code})")
 
     def _print_KroneckerDelta(self, expr):
         identity = self._print_matrix_KroneckerDelta(expr)

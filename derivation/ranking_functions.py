@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import sympy
 
-from likelihoods.links import CLASSES, PermutationBase
+from likelihoods.links import CLASSES, RANKED, PermutationBase
 
 from .named import NamedBase as _Named
 
@@ -195,10 +195,11 @@ def _innermost(rule):
 
 @_innermost
 def item_once(body: sympy.Expr, limit) -> sympy.Expr | None:
-    """Rule ``item_once``: sum_{k=a}^{K-1} F(k) [i = pi_k] = F(p) [p >= a], p = position(pi, i)."""
+    """Rule ``item_once``: sum_{k=a}^{b} F(k) [i = pi_k] = F(p) [a <= p <= b], p =
+    position(pi, i), for b the last position (K - 1) or the last ranked one (R - 1)."""
     index, low, high = limit
     found = _item_delta(body, index)
-    if found is None or high != CLASSES - 1:
+    if found is None or high not in (CLASSES - 1, RANKED - 1):
         return None
     pi, item, rest = found
     p = position(pi, item)
@@ -206,18 +207,23 @@ def item_once(body: sympy.Expr, limit) -> sympy.Expr | None:
         lambda e: isinstance(e, sympy.Indexed) and e.base == pi and e.indices == (p,),
         lambda e: item,
     )
-    return picked if low == 0 else sympy.Piecewise((picked, p >= low), (0, True))
+    conditions = [c for c in (p >= low, p <= high) if c is not sympy.true]
+    if high == CLASSES - 1:  # every item stands at some position up to K - 1
+        conditions = [c for c in conditions if c != (p <= high)]
+    if not conditions:
+        return picked
+    return sympy.Piecewise((picked, sympy.And(*conditions)), (0, True))
 
 
 @_innermost
 def prefix_of_exponentials(body: sympy.Expr, limit) -> sympy.Expr | None:
-    """Rule ``prefix_of_exponentials``: sum_{k=0}^{K-1} [p >= k] c exp(A + f(k)), c and A free
-    of k, = c exp(A + prefix_logsumexp(f, k, p))."""
+    """Rule ``prefix_of_exponentials``: sum_{k=0}^{b} [p >= k] c exp(A + f(k)), c and A free
+    of k, = c exp(A + prefix_logsumexp(f, k, min(p, b))) (b = K - 1: p)."""
     if not isinstance(body, sympy.Piecewise):
         return None
     index, low, high = limit
     (value, condition), *rest = body.args
-    if (low, high) != (0, CLASSES - 1) or rest != [(0, sympy.true)]:
+    if low != 0 or high not in (CLASSES - 1, RANKED - 1) or rest != [(0, sympy.true)]:
         return None
     factor, value = value.as_independent(index, as_Add=False)
     if not isinstance(value, sympy.exp):
@@ -231,6 +237,7 @@ def prefix_of_exponentials(body: sympy.Expr, limit) -> sympy.Expr | None:
     if last.has(index):
         return None
     free, bound = value.args[0].as_independent(index, as_Add=True)
+    last = last if high == CLASSES - 1 else sympy.Min(last, high)
     return factor * sympy.exp(free + prefix_logsumexp(bound, index, last))
 
 

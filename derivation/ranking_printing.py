@@ -53,14 +53,13 @@ class RankingPrinting:
 
     def _print_prefix_logsumexp(self, expr):
         f, k, p = expr.args
-        if not isinstance(p, position):
+        places = [a for a in sympy.preorder_traversal(p) if isinstance(a, position)]
+        if len(places) != 1:
             raise ValueError(f"cannot print {expr}: a prefix up to {p}, not an item's position")
-        ranking, item = p.args
+        item = places[0].args[1]
         prefix = self._share(f"numpy.logaddexp.accumulate({self._over(f, k)}, axis=-1)")
-        positions = self._share(f"_positions({ranking.label})")
-        return self._oriented(
-            self._share(f"numpy.take_along_axis({prefix}, {positions}, -1)"), item
-        )
+        at = self._over(p, item)  # the prefix's last position, per item
+        return self._oriented(self._share(f"numpy.take_along_axis({prefix}, {at}, -1)"), item)
 
 
 __all__ = ["RankingPrinting"]

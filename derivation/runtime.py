@@ -155,7 +155,12 @@ class _ClassCall:
         class_ndim = next(a.ndim for a, c in zip(outs, over_classes) if c)
         self.form = next((f for f in ("elementwise", "vector", "ranking") if f in forms), None)
         self.form = self.form or target_form(target, class_ndim)
-        if self.form in ("vector", "ranking") and (target.ndim == 0 or target.shape[-1] != self.k):
+        ranked = self.form == "ranking" and target.ndim and 0 < target.shape[-1] <= self.k
+        if (
+            self.form in ("vector", "ranking")
+            and not ranked
+            and (target.ndim == 0 or target.shape[-1] != self.k)
+        ):
             first = next(n for n, c in zip(names[1:], over_classes) if c)
             raise ValueError(
                 f"{names[0]}: expected vectors of {self.k} entries on the last axis (as {first}), "
@@ -219,10 +224,9 @@ class _ClassCall:
         if self.form in ("elementwise", "vector"):
             return self.form, [target.astype(dtype, copy=False), *outs], w, None
         if self.form == "ranking":  # item indices, broadcast like the scores
-            # in C order, so that a ranking gives the same sums whatever its memory layout
-            ranking = numpy.broadcast_to(target.astype(numpy.intp, copy=False), (*shape, k))
-            ranking = ranking if ranking.flags.c_contiguous else numpy.ascontiguousarray(ranking)
-            return "ranking", [ranking, *outs], w, None
+            ranked = target.shape[-1]
+            ranking = numpy.broadcast_to(target.astype(numpy.intp, copy=False), (*shape, ranked))
+            return "ranking", [_completed(ranking, k), *outs, ranked], w, None
         if self.form == "rows":
             mass = target.astype(dtype, copy=False)
             if eps:
@@ -243,6 +247,17 @@ class _ClassCall:
         normalizer = None if picked is None else (picked if w is None else picked * w)
         arguments = [index, *outs, head.astype(dtype, copy=False), spread]
         return "index_smoothed", arguments, w, normalizer
+
+
+def _completed(ranking, k):
+    """Rankings of the top R of k items as full permutations, in C order: the unranked items
+    after the ranked ones, in increasing order (only the pools they are in matter)."""
+    ranked = ranking.shape[-1]
+    if ranked == k:  # in C order, so that a ranking gives the same sums whatever its layout
+        return ranking if ranking.flags.c_contiguous else numpy.ascontiguousarray(ranking)
+    key = numpy.broadcast_to(numpy.arange(ranked, ranked + k), (*ranking.shape[:-1], k)).copy()
+    numpy.put_along_axis(key, ranking, numpy.arange(ranked), -1)
+    return numpy.argsort(key, axis=-1, kind="stable")
 
 
 def _weight(weight, shape, dtype, check):

@@ -10,6 +10,7 @@ import sympy
 
 from likelihoods.links import COLUMN as _COLUMN
 from likelihoods.links import COMPONENT as _COMPONENT
+from likelihoods.links import RANKED as _RANKED
 
 from .class_functions import logsumexp_over
 from .ranking_functions import prefix_logsumexp, suffix_logsumexp
@@ -26,7 +27,7 @@ def eliminate_common_subexpressions(
     """
     # Temporaries are per sample: nothing that depends on a class index is pulled out. (K
     # itself is not ignored: every vector's shape holds it.)
-    indices = {_COMPONENT, _COLUMN}
+    indices = {_COMPONENT, _COLUMN, _RANKED}  # (R bounds sums: it stays in their limits)
     for e in exprs:
         for s in e.atoms(sympy.Sum):
             indices.update(limit[0] for limit in s.limits)

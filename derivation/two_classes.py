@@ -15,7 +15,7 @@ import dataclasses
 import sympy
 
 from likelihoods import NoiseModel
-from likelihoods.links import CLASSES, PermutationBase
+from likelihoods.links import CLASSES, RANKED, PermutationBase
 from likelihoods.textbook import NamedLoss
 
 from .canonical import Reduction, expand_nll
@@ -76,7 +76,7 @@ def _two_items(model: NoiseModel, r: Reduction) -> TwoClassView | None:
         sympy.Symbol(str(r.target.label), integer=True, nonnegative=True),
         sympy.Symbol("u", real=True),
     )
-    written = expand_definitions(r.loss).xreplace({CLASSES: 2}).doit()
+    written = expand_definitions(r.loss).xreplace({CLASSES: 2, RANKED: 2}).doit()  # both ranked
     cases = []
     for first in (0, 1):
         entries = {0: sympy.Integer(first), 1: sympy.Integer(1 - first)}

@@ -156,10 +156,11 @@ def check_lower_triangular(name: str, array: np.ndarray, domain: Domain, what: s
         )
 
 
-def check_permutation(name: str, array: np.ndarray, what: str) -> None:
-    """Rows over the last axis holding each item index 0, ..., K - 1 once (K the row's
-    length): a repeated, missing or out-of-range item is named with its row."""
-    size = array.shape[-1] if array.ndim else 0
+def check_permutation(name: str, array: np.ndarray, what: str, items: int | None = None) -> None:
+    """Rows over the last axis of distinct item indices in 0, ..., items - 1 (a full ranking
+    when as long as that, the top ones otherwise; ``items`` is the row's length if not
+    given): a repeated or out-of-range item is named with its row."""
+    size = items if items is not None else (array.shape[-1] if array.ndim else 0)
     items = Domain(f"items below {size}", 0.0, size - 1.0, False, False, integer=True)
     check_domain(name, array, items, f"{what} entries (item indices)")
     if array.size == 0:
@@ -170,7 +171,7 @@ def check_permutation(name: str, array: np.ndarray, what: str) -> None:
         at = tuple(int(i) for i in np.argwhere(repeated)[0])
         row, item = at[:-1], ordered[at].item()
         raise ValueError(
-            f"{name}: expected {what} rows that are permutations of 0, ..., {size - 1}, got item "
+            f"{name}: expected {what} rows of distinct items of 0, ..., {size - 1}, got item "
             f"{item!r} twice in the row at index {row}"
         )
 

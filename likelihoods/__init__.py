@@ -23,6 +23,7 @@ from .links import (
     DEFAULT_LINK,
     LINKS,
     OTHER_INDEX,
+    RANKED,
     Link,
     PermutationBase,
 )
@@ -62,6 +63,7 @@ __all__ = [
     "OTHER_INDEX",
     "COLUMN",
     "PermutationBase",
+    "RANKED",
     "TOUR",
     "Mixture",
     *REGISTRY,

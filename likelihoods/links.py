@@ -87,6 +87,11 @@ COMPONENT = sympy.Symbol("i", integer=True, nonnegative=True)
 OTHER_INDEX = sympy.Symbol("j", integer=True, nonnegative=True)
 
 
+#: The number of ranked positions of a ranking (R <= K: the top R of K items), known only
+#: when a callable is called.
+RANKED = sympy.Symbol("R", integer=True, positive=True)
+
+
 class PermutationBase(sympy.IndexedBase):
     """The symbol of a vector holding each of the items 0, ..., K - 1 once (a ranking)."""
 
@@ -194,4 +199,5 @@ __all__ = [
     "OTHER_INDEX",
     "COLUMN",
     "PermutationBase",
+    "RANKED",
 ]

@@ -6,15 +6,19 @@ import sympy
 
 from .base import NoiseModel, Parameter, Target
 from .constraints import permutation, real_vector
-from .links import CLASS_INDEX, CLASSES, OTHER_INDEX
+from .links import CLASS_INDEX, CLASSES, OTHER_INDEX, RANKED
 
 
 class PlackettLuce(NoiseModel):
     r"""A ranking of K items (a row of item indices, best first), drawn by picking the best of
-    the items left at each position with probabilities softmax(scores) over them:
+    the items left at each position with probabilities softmax(scores) over them; a top-R
+    ranking (R <= K entries) stops after R picks:
 
-    .. math:: \log p(\pi \mid s) = \sum_{k=0}^{K-1} \left( s_{\pi_k}
-              - \log \sum_{j=k}^{K-1} e^{s_{\pi_j}} \right).
+    .. math:: \log p(\pi \mid s) = \sum_{k=0}^{R-1} \left( s_{\pi_k}
+              - \log \sum_{j=k}^{K-1} e^{s_{\pi_j}} \right),
+
+    the items not ranked standing after the ranked ones in pi (in any order: only the pools
+    they are in matter).
 
     The scores are predicted as they are (a common shift of them changes nothing). Each log
     normaliser is a suffix log-sum-exp over the positions, computed for all of them in one
@@ -48,7 +52,7 @@ class PlackettLuce(NoiseModel):
     def log_density(self, ranking, scores):
         k, j, K = CLASS_INDEX, OTHER_INDEX, CLASSES
         pool = sympy.log(sympy.Sum(sympy.exp(scores[ranking[j]]), (j, k, K - 1)))
-        return sympy.Sum(scores[ranking[k]] - pool, (k, 0, K - 1))
+        return sympy.Sum(scores[ranking[k]] - pool, (k, 0, RANKED - 1))
 
     def point_prediction(self, scores):
         return sympy.Function("argsort_descending")(scores)

@@ -111,8 +111,6 @@ def test_a_row_that_is_not_a_permutation_is_named(rng):
         ValueError, match=r"ranking: .* in \{0, 1, ..., 3\}, got 4 at index \(1, 2\)"
     ):
         fn(ranking, scores)
-    with pytest.raises(ValueError, match=r"ranking: expected vectors of 4 entries"):
-        fn(ranking[:, :3], scores)
 
 
 def test_weights_and_broadcast_scores(rng):
@@ -134,3 +132,44 @@ def test_the_derivation_says_two_items_are_the_logistic_loss():
     assert d.two_classes.textbook.name == "binary cross-entropy with logits"
     text = " ".join(str(d).split())  # the text as read, not as wrapped
     assert "With K = 2 items" in text and "it reads L2 below: the binary cross-entropy" in text
+
+
+@pytest.mark.parametrize("ranked", [1, 3, 9])
+def test_top_rankings_equal_the_formula_over_their_positions(ranked, rng):
+    # the top R of K items: the pools still hold every item not yet placed
+    fn = derive(lk.PlackettLuce()).compile(nll=True)
+    full, scores = _rankings(rng, 6, 10), rng.normal(0.0, 3.0, size=(6, 10))
+    top = full[:, :ranked]
+
+    def expected(row, s):
+        rest = [i for i in range(10) if i not in row]
+        with mpmath.workdps(50):
+            values = [mpmath.mpf(float(s[i])) for i in [*row, *rest]]
+            return float(
+                mpmath.fsum(
+                    mpmath.log(mpmath.fsum(mpmath.exp(v) for v in values[k:])) - values[k]
+                    for k in range(len(row))
+                )
+            )
+
+    reference = [expected(top[n], scores[n]) for n in range(6)]
+    np.testing.assert_allclose(fn(top, scores, reduction="none"), reference, rtol=1e-13)
+    (g,) = fn.grad(top, scores, reduction="sum")
+    h = 1e-6
+    for index in [(0, top[0, 0]), (2, full[2, -1]), (5, top[5, -1])]:
+        step = np.zeros_like(scores)
+        step[index] = h
+        slope = (
+            fn(top, scores + step, reduction="sum") - fn(top, scores - step, reduction="sum")
+        ) / (2 * h)
+        assert g[index] == pytest.approx(slope, rel=1e-6, abs=1e-9)
+    if ranked == 9:  # the top 9 of 10 fix the last: the full ranking's likelihood
+        np.testing.assert_allclose(fn(top, scores), fn(full, scores), rtol=1e-14)
+
+
+def test_a_top_ranking_longer_than_the_items_is_refused(rng):
+    fn = derive(lk.PlackettLuce()).compile()
+    with pytest.raises(ValueError, match=r"ranking: expected vectors of 4 entries"):
+        fn(_rankings(rng, 2, 5), rng.normal(size=(2, 4)))
+    with pytest.raises(ValueError, match=r"got item 1 twice in the row at index \(0,\)"):
+        fn(np.array([[1, 1]]), rng.normal(size=(1, 4)))

@@ -97,7 +97,7 @@ def evaluate(
 ) -> sympy.Float:
     """``expr`` at ``point`` to 30 digits, with K = EVENT_CLASSES and sums written out (and
     the functions whose definitions need a known K written out once it is known)."""
-    expr = expand_definitions(expr).xreplace({lk.CLASSES: EVENT_CLASSES})
+    expr = expand_definitions(expr).xreplace({lk.CLASSES: EVENT_CLASSES, lk.RANKED: EVENT_CLASSES})
     if component is not None:
         expr = expr.xreplace({lk.COMPONENT: component})
     if column is not None:
@@ -190,7 +190,7 @@ def test_gradient_is_the_derivative_of_the_loss(model):
     point = _random_point(d, random.Random(3))
     for output, g in zip(d.outputs, d.gradient):
         if isinstance(output, sympy.IndexedBase):
-            concrete = {lk.CLASSES: EVENT_CLASSES}
+            concrete = {lk.CLASSES: EVENT_CLASSES, lk.RANKED: EVENT_CLASSES}  # rankings in full
             loss = expand_definitions(expand_definitions(d.loss).xreplace(concrete).doit())
             rank = len(output.shape)
             for index in np.ndindex((EVENT_CLASSES,) * rank):

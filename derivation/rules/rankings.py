@@ -9,20 +9,36 @@ from sympy.codegen.cfunctions import expm1
 from .base import Rule
 
 
+def _one_where(term: sympy.Expr):
+    """The condition c of a term -[c] (-Piecewise((1, c), (0, True))), or None."""
+    if not (term.is_Mul and term.args[0] == -1 and len(term.args) == 2):
+        return None
+    p = term.args[1]
+    if isinstance(p, sympy.Piecewise) and len(p.args) == 2 and p.args[0].expr == 1:
+        if p.args[1].expr == 0 and p.args[1].cond is sympy.true:
+            return p.args[0].cond
+    return None
+
+
 def _exp_minus_one(expr: sympy.Expr) -> sympy.Expr:
     def matches(e):
         return (
             e.is_Add
-            and sympy.S.NegativeOne in e.args
+            and any(t == -1 or _one_where(t) is not None for t in e.args)
             and any(isinstance(t, sympy.exp) for t in e.args)
         )
 
     def rewrite(e):
         terms = list(e.args)
         first = next(t for t in terms if isinstance(t, sympy.exp))
+        one = next(t for t in terms if t == -1 or _one_where(t) is not None)
         terms.remove(first)
-        terms.remove(sympy.S.NegativeOne)
-        return expm1(first.args[0]) + sympy.Add(*terms)
+        terms.remove(one)
+        x = first.args[0]
+        if one == -1:
+            return expm1(x) + sympy.Add(*terms)
+        # exp(x) - [c]: expm1(x) where c holds, exp(x) elsewhere
+        return sympy.Piecewise((expm1(x), _one_where(one)), (first, True)) + sympy.Add(*terms)
 
     return expr.replace(matches, rewrite)
 
@@ -30,8 +46,8 @@ def _exp_minus_one(expr: sympy.Expr) -> sympy.Expr:
 EXP_MINUS_ONE = Rule(
     "exp_minus_one",
     "final",
-    matches="exp(x) - 1 among the terms of a sum",
-    writes="expm1(x)",
+    matches="exp(x) - 1, or exp(x) - [c], among the terms of a sum",
+    writes="expm1(x) (where c holds)",
     identity="exp(x) - 1 = expm1(x), exact where exp(x) is near 1",
     rewrite=_exp_minus_one,
 )
