@@ -33,6 +33,7 @@ DATA = {
     "Bernoulli": "(np.array([0.0, 1.0]), np.array([0.5, -0.5]))",
     "Poisson": "(np.array([0.0, 3.0]), np.array([0.5, -0.5]))",
     "VonMises": "(np.array([0.1, 0.2]), np.array([0.5, -0.5]))",
+    "PlackettLuce": "(np.array([[1, 0], [0, 1]]), np.array([[0.0, 1.0], [1.0, 0.0]]))",
 }
 
 

@@ -22,6 +22,8 @@ def _inputs(model, n, rng):
     rows, width = (n // 10, 10) if vectors else (n, None)
     if model.target.support.sums_to_one:
         y = rng.integers(0, width, size=rows)
+    elif model.target.support.permutation:  # rankings of the items in a random order
+        y = np.argsort(rng.random((rows, width)), axis=-1)
     elif model.target.support.event:  # a vector of numbers, as wide as the parameters
         y = lk.sampling.inside(model.target.support.entries, rng, (rows, width))
     else:
