@@ -33,16 +33,12 @@ def _index():
     return sympy.Dummy("d", integer=True, nonnegative=True)
 
 
-class suffix_logsumexp(_Named):
-    r"""suffix_logsumexp(g, j, k) = log sum_{j=k}^{K-1} exp(g(j)) for an expression g of the
-    bound index j; its derivative is the softmax of g over the suffix, sum_{d >= k}
-    exp(g(d) - suffix_logsumexp) dg(d)/ds."""
+class _LogSumExpOver(_Named):
+    """log sum exp(g(j)) over a range of the bound index j (the second argument) that the
+    third sets: a value per position, or per item."""
 
     nargs = 3
-
-    @classmethod
-    def definition(cls, g, j, k):
-        return sympy.log(sympy.Sum(sympy.exp(g), (j, k, CLASSES - 1)))
+    relation = ""  # how the printed range reads: j >= k, j > k, k <= p
 
     @property
     def free_symbols(self):
@@ -51,6 +47,28 @@ class suffix_logsumexp(_Named):
 
     def _eval_is_real(self):
         return True
+
+    def _sympystr(self, printer):
+        g, j, k = (printer._print(a) for a in self.args)
+        return f"logsumexp_{{{j} {self.relation} {k}}}({g})"
+
+    def _latex(self, printer, exp=None):
+        g, j, k = (printer._print(a) for a in self.args)
+        tex = {">=": r"\ge", ">": ">", "<=": r"\le"}[self.relation]
+        body = r"\log \sum_{%s %s %s} e^{%s}" % (j, tex, k, g)
+        return r"\left(%s\right)^{%s}" % (body, exp) if exp else body
+
+
+class suffix_logsumexp(_LogSumExpOver):
+    r"""suffix_logsumexp(g, j, k) = log sum_{j=k}^{K-1} exp(g(j)) for an expression g of the
+    bound index j; its derivative is the softmax of g over the suffix, sum_{d >= k}
+    exp(g(d) - suffix_logsumexp) dg(d)/ds."""
+
+    relation = ">="
+
+    @classmethod
+    def definition(cls, g, j, k):
+        return sympy.log(sympy.Sum(sympy.exp(g), (j, k, CLASSES - 1)))
 
     def _eval_derivative(self, s):
         g, j, k = self.args
@@ -58,37 +76,16 @@ class suffix_logsumexp(_Named):
         moved = g.xreplace({j: d})
         return sympy.Sum(sympy.exp(moved - self) * sympy.diff(moved, s), (d, k, CLASSES - 1))
 
-    def _sympystr(self, printer):
-        g, j, k = self.args
-        return f"logsumexp_{{{printer._print(j)} >= {printer._print(k)}}}({printer._print(g)})"
 
-    def _latex(self, printer, exp=None):
-        g, j, k = (printer._print(a) for a in self.args)
-        body = r"\log \sum_{%s \ge %s} e^{%s}" % (j, k, g)
-        return r"\left(%s\right)^{%s}" % (body, exp) if exp else body
-
-
-class suffix_logsumexp_after(_Named):
+class suffix_logsumexp_after(_LogSumExpOver):
     r"""suffix_logsumexp_after(g, j, k) = log sum_{j=k+1}^{K-1} exp(g(j)): the items after
     position k (-inf after the last position); used in evaluation only."""
 
-    nargs = 3
+    relation = ">"
 
     @classmethod
     def definition(cls, g, j, k):
         return sympy.log(sympy.Sum(sympy.exp(g), (j, k + 1, CLASSES - 1)))
-
-    @property
-    def free_symbols(self):
-        g, j, k = self.args
-        return (g.free_symbols - {j}) | k.free_symbols
-
-    def _eval_is_real(self):
-        return True
-
-    def _sympystr(self, printer):
-        g, j, k = self.args
-        return f"logsumexp_{{{printer._print(j)} > {printer._print(k)}}}({printer._print(g)})"
 
 
 class position(_Named):
@@ -114,32 +111,15 @@ class position(_Named):
         return r"%s^{-1}_{%s}" % (printer._print(self.args[0]), printer._print(self.args[1]))
 
 
-class prefix_logsumexp(_Named):
+class prefix_logsumexp(_LogSumExpOver):
     r"""prefix_logsumexp(f, k, p) = log sum_{k=0}^{p} exp(f(k)), accumulated pairwise along
     the positions (``numpy.logaddexp.accumulate``)."""
 
-    nargs = 3
+    relation = "<="
 
     @classmethod
     def definition(cls, f, k, p):
         return sympy.log(sympy.Sum(sympy.exp(f), (k, 0, p)))
-
-    @property
-    def free_symbols(self):
-        f, k, p = self.args
-        return (f.free_symbols - {k}) | p.free_symbols
-
-    def _eval_is_real(self):
-        return True
-
-    def _sympystr(self, printer):
-        f, k, p = (printer._print(a) for a in self.args)
-        return f"logsumexp_{{{k} <= {p}}}({f})"
-
-    def _latex(self, printer, exp=None):
-        f, k, p = (printer._print(a) for a in self.args)
-        body = r"\log \sum_{%s \le %s} e^{%s}" % (k, p, f)
-        return r"\left(%s\right)^{%s}" % (body, exp) if exp else body
 
 
 def name_suffix_logsumexp(expr: sympy.Expr) -> sympy.Expr:
