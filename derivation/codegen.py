@@ -51,6 +51,24 @@ import scipy.special
 """
 
 
+def _place_named(assignments: list[tuple[str, str]], printer: KernelPrinter) -> None:
+    """Insert what the printer named into ``assignments``, each after the temporaries it
+    reads: a per-component expression with its parts (before those that read its parts),
+    then each shared array (a factor, a solve, a ranked gather) in the order they were named,
+    each reading only those named before it."""
+
+    def insert(entries: list[tuple[str, str]], code: str) -> None:
+        reads = [k for k, (t, _) in enumerate(assignments) if re.search(rf"\b{t}\b", code)]
+        at = max(reads, default=-1) + 1
+        assignments[at:at] = entries
+
+    for code, mixture in printer.bodies.items():
+        parts = f"_softmax_parts({mixture}, {printer.parts[mixture]})"
+        insert([(mixture, code), (f"_parts_{mixture}", parts)], code)
+    for code, name in printer.shared.items():
+        insert([(name, code)], code)
+
+
 def kernel_source(
     name: str,
     args: list[str],
@@ -90,25 +108,12 @@ def kernel_source(
         for o in outputs
     ]
     mixtures = {name: code for code, name in printer.bodies.items()}
-    shared = {name: code for code, name in printer.shared.items()}
     lines += [
         f"    _parts_{z} = _softmax_parts({z}, {probabilities})"
         for z, probabilities in printer.parts.items()
         if z not in mixtures
     ]
-    # A per-component expression and its parts come after the temporaries it reads, before
-    # those that read its parts.
-    for mixture, code in mixtures.items():
-        parts = f"_softmax_parts({mixture}, {printer.parts[mixture]})"
-        reads = [k for k, (t, _) in enumerate(assignments) if re.search(rf"\b{t}\b", code)]
-        at = max(reads, default=-1) + 1
-        assignments[at:at] = [(mixture, code), (f"_parts_{mixture}", parts)]
-    # A shared array (a factor, a solve) likewise, in the order they were named: each reads
-    # only those named before it.
-    for name_, code in shared.items():
-        reads = [k for k, (t, _) in enumerate(assignments) if re.search(rf"\b{t}\b", code)]
-        at = max(reads, default=-1) + 1
-        assignments[at:at] = [(name_, code)]
+    _place_named(assignments, printer)
     body = [
         f"    return _finish(({', '.join(printed)},), {has_loss}, _shape, _dtype, _scale, _total, "
         f"({', '.join(args)},))"

@@ -114,22 +114,24 @@ def prepare(
     classes = _ClassCall(names, arrays, outs, fixed, over_classes, dtype, tuple(kernels))
     if check is not None and check_values:
         check(classes.form, arrays, classes.k)
-    if classes.form in ("elementwise", "vector", "ranking") and (
-        class_weight is not None or label_smoothing
-    ):
+    if classes.form in _NOT_CLASSES and (class_weight is not None or label_smoothing):
         raise TypeError(
             "class_weight and label_smoothing apply to targets over classes; this target is "
-            + (
-                "one number per sample (its outputs have a last axis over components)"
-                if classes.form == "elementwise"
-                else f"a {'ranking' if classes.form == 'ranking' else 'vector of real numbers'} "
-                "per sample"
-            )
+            + _NOT_CLASSES[classes.form]
         )
     eps = float(label_smoothing)
     if not 0.0 <= eps <= 1.0:
         raise ValueError(f"label_smoothing: expected a number in [0, 1], got {label_smoothing!r}")
     return classes.call(kernels, keywords, reduction, weight, class_weight, eps, check)
+
+
+#: Target forms of calls with outputs over components that are no class labels, and what
+#: their target is.
+_NOT_CLASSES = {
+    "elementwise": "one number per sample (its outputs have a last axis over components)",
+    "vector": "a vector of real numbers per sample",
+    "ranking": "a ranking per sample",
+}
 
 
 class _ClassCall:
