@@ -56,3 +56,15 @@ class PlackettLuce(NoiseModel):
 
     def point_prediction(self, scores):
         return sympy.Function("argsort_descending")(scores)
+
+    @staticmethod
+    def ranking(scores):
+        """The most probable ranking of each row of scores: the items by score, highest first
+        (ties by index), as a row of item indices.
+
+        >>> PlackettLuce.ranking([[0.2, 1.5, -0.3]])
+        array([[1, 0, 2]])
+        """
+        import numpy as np
+
+        return np.argsort(-np.asarray(scores, dtype=float), axis=-1, kind="stable")

@@ -37,10 +37,11 @@ def test_nll_equals_scipy_for_any_length(d, rng):
     np.testing.assert_allclose(fn(y, mu, raw, reduction="none"), expected, rtol=1e-11)
 
 
-def test_nll_and_gradients_equal_torch(rng):
+@pytest.mark.parametrize("d", [1, 10, 100])
+def test_nll_and_gradients_equal_torch(d, rng):
     torch = pytest.importorskip("torch")
     fn = derive(lk.MultivariateNormal()).compile(nll=True)
-    y, mu, raw = _inputs(rng, 50, 10)
+    y, mu, raw = _inputs(rng, 20, d, spread=0.5 / np.sqrt(d))
     loss, (g_mu, g_raw) = fn.loss_and_grad(y, mu, raw, reduction="sum")
     t_mu = torch.tensor(mu, requires_grad=True)
     t_raw = torch.tensor(raw, requires_grad=True)

@@ -93,7 +93,8 @@ def test_two_items_are_the_logistic_loss_of_the_score_difference(rng):
 def test_the_best_ranking_is_by_score(rng):
     fn = derive(lk.PlackettLuce()).compile()
     scores = rng.normal(size=(1, 6))
-    best = np.argsort(-scores, axis=-1)
+    best = lk.PlackettLuce.ranking(scores)
+    assert list(best[0]) == sorted(range(6), key=lambda i: -scores[0, i])
     others = [best[:, rng.permutation(6)] for _ in range(20)]
     assert all(fn(best, scores) <= fn(other, scores) for other in others)
     assert fn(best, scores) < fn(best[:, ::-1].copy(), scores)
