@@ -165,6 +165,14 @@ class softmax(_Named):
     def _eval_is_positive(self):
         return True
 
+    def _eval_derivative(self, s):
+        z, i = self.args
+        if isinstance(s, sympy.Indexed) and s.base == z:
+            (column,) = s.indices
+            # d p_i / d z_l = p_i ([i = l] - p_l): the softmax Hessian diag(p) - p p^T.
+            return self * (sympy.KroneckerDelta(i, column) - softmax(z, column))
+        return sympy.S.Zero
+
     def _latex_body(self, printer):
         z, i = (printer._print(a) for a in self.args)
         return r"\operatorname{softmax}\left(%s\right)_{%s}" % (z, i)
@@ -181,6 +189,13 @@ class log_softmax(_Named):
 
     def _eval_is_nonpositive(self):
         return True
+
+    def _eval_derivative(self, s):
+        z, i = self.args
+        if isinstance(s, sympy.Indexed) and s.base == z:
+            (column,) = s.indices
+            return sympy.KroneckerDelta(i, column) - softmax(z, column)
+        return sympy.S.Zero
 
 
 class replace_column(_Named):

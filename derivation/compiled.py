@@ -28,37 +28,19 @@ as in NumPy), else float64. Inputs are never modified.
 
 from __future__ import annotations
 
-import math
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
-from likelihoods.constraints import Domain, nonnegative
-
+from .compiled_parts import Argument, Checker, LazyKernels
 from .identifiers import code_names
 from .runtime import REDUCTIONS, Call, prepare
-from .validation import (
-    as_array,
-    check_class_index,
-    check_domain,
-    check_lower_triangular,
-    check_permutation,
-    check_rows,
-)
+from .second_calls import SecondOrderCalls
+from .validation import as_array
 
 
-@dataclass(frozen=True)
-class Argument:
-    """A positional or keyword argument of a compiled loss, with what it must hold."""
-
-    name: str
-    domain: Domain
-    what: str
-
-
-class CompiledLoss:
+class CompiledLoss(SecondOrderCalls):
     """A compiled loss ``fn(y, *outputs, reduction="mean", weight=None)``.
 
     ``fn.inputs`` names the raw outputs in positional order; ``fn.constants`` names fixed
@@ -84,14 +66,14 @@ class CompiledLoss:
     def __init__(
         self,
         *,
-        builders: dict[str, Callable[[], tuple[str, dict]]],
+        builders: dict[str, Callable[[str | None], tuple[str, dict]]],
         target: Argument,
         inputs: Sequence[Argument],
         constants: Sequence[Argument],
         rebuild: tuple,
     ) -> None:
         self._builders = builders
-        self._built: dict[str, tuple[str, dict]] = {}
+        self._built: dict[tuple, tuple[str, dict]] = {}
         self._lock = threading.Lock()
         self._target = target
         self._inputs = tuple(inputs)
@@ -106,8 +88,8 @@ class CompiledLoss:
         self._over_classes = tuple(
             2 if spec.domain.matrix else int(spec.domain.event) for spec in self._inputs
         )
-        self._kernels = {form: _Lazy(self, form) for form in builders}
-        self._checker = _Checker(self._specs)
+        self._kernels = {form: LazyKernels(self, form) for form in builders}
+        self._checker = Checker(self._specs)
 
     @property
     def inputs(self) -> tuple[str, ...]:
@@ -130,11 +112,13 @@ class CompiledLoss:
     def source_for(self, form: str) -> str:
         return self._form(form)[0]
 
-    def _form(self, form: str) -> tuple[str, dict]:
+    def _form(self, form: str, kind: str | None = None) -> tuple[str, dict]:
+        """``(source, kernels)`` of ``form``'s first-order module, or of its module of the
+        second-order ``kind`` (see :mod:`derivation.second_kernels`); built once."""
         with self._lock:
-            if form not in self._built:
-                self._built[form] = self._builders[form]()
-            return self._built[form]
+            if (form, kind) not in self._built:
+                self._built[form, kind] = self._builders[form](kind)
+            return self._built[form, kind]
 
     def __repr__(self) -> str:
         args = ", ".join((self._target.name, *self.inputs))
@@ -233,66 +217,6 @@ class CompiledLoss:
             check=self._checker,
             check_values=validate,  # weights are checked either way: they are not data
         )
-
-
-class _Lazy:
-    """The kernels of one target form, built on first use."""
-
-    def __init__(self, loss: CompiledLoss, form: str) -> None:
-        self._loss, self._name = loss, form
-        self._kernels: dict | None = None
-
-    def __getitem__(self, kernel: str):
-        if self._kernels is None:  # built once, under the loss's lock
-            self._kernels = self._loss._form(self._name)[1]
-        return self._kernels[kernel]
-
-
-class _Checker:
-    """The check hook (the protocol in :mod:`derivation.runtime`): domains, NaN and inf."""
-
-    def __init__(self, specs: tuple[Argument, ...]) -> None:
-        self._specs = specs
-        #: Positions of the arguments whose only invalid values are NaN and inf.
-        self.unbounded = tuple(
-            k
-            for k, spec in enumerate(specs)
-            if spec.domain.lower == -math.inf
-            and spec.domain.upper == math.inf
-            and not (spec.domain.integer or spec.domain.event)
-        )
-
-    def __call__(self, what: str, arrays, classes, block=None, skip=(), vouched=()) -> None:
-        if what == "weight":
-            check_domain("weight", arrays[0], nonnegative, "a sample weight")
-            return
-        if what == "class_weight":
-            check_domain("class_weight", arrays[0], nonnegative, "a class weight")
-            return
-        target_spec, *rest = self._specs
-        for k, (spec, array) in enumerate(zip(rest, arrays[1:]), 1):
-            if k in skip:
-                continue
-            if spec.domain.sums_to_one:
-                check_rows(spec.name, array, spec.what)
-            elif spec.domain.matrix:
-                check_lower_triangular(spec.name, array, spec.domain, spec.what)
-            elif spec.domain.event:
-                check_domain(spec.name, array, spec.domain.entries, spec.what)
-            else:
-                check_domain(spec.name, array, spec.domain, spec.what, block, k in vouched)
-        if what == "rows":
-            check_rows(target_spec.name, arrays[0], target_spec.what)
-        elif what == "ranking":
-            check_permutation(target_spec.name, arrays[0], target_spec.what, classes)
-        elif what == "vector":
-            domain = target_spec.domain.entries
-            check_domain(target_spec.name, arrays[0], domain, f"{target_spec.what} entries")
-        elif what == "index":
-            check_class_index(target_spec.name, arrays[0], classes)
-        elif 0 not in skip:
-            target = target_spec.name, arrays[0], target_spec.domain, target_spec.what
-            check_domain(*target, block, 0 in vouched)
 
 
 __all__ = ["CompiledLoss", "Argument", "REDUCTIONS"]

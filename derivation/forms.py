@@ -91,22 +91,28 @@ def printable(form: Form, outputs: tuple, constants: tuple[str, ...] = ()) -> di
     # kernel sees the residual the loss already computed.
     gradient = [sympy.factor_terms(stabilize(derivative(prepared, o))) for o in outputs]
     loss = stabilize(prepared)
+    renaming, call = code_renaming(form, outputs, constants, [loss, *gradient])
+    loss, gradient = loss.xreplace(renaming), [g.xreplace(renaming) for g in gradient]
+    return {**call, "loss": loss, "gradient": gradient}
+
+
+def code_renaming(form: Form, outputs: tuple, constants: tuple[str, ...], exprs) -> tuple:
+    """``(renaming, call)``: the symbols of ``exprs`` renamed to the identifiers generated
+    code can use (see :mod:`derivation.identifiers`), and how the kernels are called (``args``,
+    ``keyword_args``, ``event_args``, ``class_index_target``)."""
     declared = [form.target, *outputs]
     codes = code_names([*map(_name, declared), *constants])
     renaming = {
         s: _renamed(s, codes[_name(s)])
-        for e in (loss, *gradient)
+        for e in exprs
         for s in e.atoms(sympy.Symbol, sympy.IndexedBase)
         if _name(s) in codes and codes[_name(s)] != _name(s)
     }
-    loss, gradient = loss.xreplace(renaming), [g.xreplace(renaming) for g in gradient]
     arguments = [*(renaming.get(a, a) for a in declared), *form.extra]
     names = [_name(a) for a in arguments]
-    return {
+    return renaming, {
         "args": names,
         "keyword_args": [codes[c] for c in constants],
-        "loss": loss,
-        "gradient": gradient,
         "event_args": tuple(
             n for a, n in zip(arguments, names) if isinstance(a, sympy.IndexedBase)
         ),
@@ -162,4 +168,12 @@ def build(
     return source, {k: namespace[k] for k in ("loss", "grad", "loss_and_grad")}
 
 
-__all__ = ["Form", "target_forms", "printable", "build", "INDEX_MASS", "SPREAD_MASS"]
+__all__ = [
+    "Form",
+    "target_forms",
+    "printable",
+    "code_renaming",
+    "build",
+    "INDEX_MASS",
+    "SPREAD_MASS",
+]

@@ -129,8 +129,8 @@ class KernelPrinter(FactorPrinting, RankingPrinting, SciPyPrinter):
     def _print_responsibility(self, expr):
         f, k, index = expr.args
         probabilities = self._mixture_parts(f, k, probabilities=True) + "[2]"
-        if index in self._class_indices:
-            return probabilities
+        if index in self._class_indices or self._in_matrix(index):
+            return self._oriented(probabilities, index)
         return self._per_sample(f"_take({probabilities}, {self._print(index)})")
 
     def _print_responsibility_complement(self, expr):
@@ -182,8 +182,8 @@ class KernelPrinter(FactorPrinting, RankingPrinting, SciPyPrinter):
     def _print_softmax(self, expr):
         z, index = expr.args
         probabilities = self._part(z, 2)
-        if index in self._class_indices:
-            return probabilities
+        if index in self._class_indices or self._in_matrix(index):
+            return self._oriented(probabilities, index)
         return self._per_sample(f"_take({probabilities}, {self._print(index)})")
 
     def _print_replace_column(self, expr):

@@ -3,8 +3,8 @@
 Each rule (:class:`derivation.rules.base.Rule`) is an exact identity that trades a form which
 overflows, underflows or cancels in floating point for one that does not; they know nothing
 of distributions, only shapes of expressions. They live in small modules by theme
-(:mod:`derivation.rules.logs`, ``logistic``, ``cancellation``, ``classes``); this list alone
-says in what order they apply. A new rule goes into the module of its theme and into this
+(:mod:`derivation.rules.logs`, ``logistic``, ``cancellation``, ``classes``, ``kinks``); this
+list alone says in what order they apply. A new rule goes into the module of its theme and into this
 list, with its own test in ``tests/test_rules.py``.
 
 >>> import sympy
@@ -21,7 +21,7 @@ from __future__ import annotations
 import sympy
 
 from .rules.base import Rule
-from .rules.bessel import BESSEL_GAP_COMPLEMENT
+from .rules.bessel import BESSEL_GAP_COMPLEMENT, BESSEL_RATIOS
 from .rules.cancellation import GROUP_SCALED_RESIDUALS, ONE_MINUS_COS
 from .rules.classes import (
     DELTA_OVER_TO_XDIVY,
@@ -32,6 +32,7 @@ from .rules.classes import (
 )
 from .rules.exponentials import COMBINE_EXPONENTIALS, LOG_SUM_EXP, LOGISTIC_MIXTURE
 from .rules.gamma import DIGAMMA_DIFFERENCE, GAMMALN_DIFFERENCE, LOG_GAMMA_OF_EXP
+from .rules.kinks import DROP_POINT_MASSES
 from .rules.logistic import LOGISTIC_TO_EXPIT, SPLIT_EXPIT_CONSTANT, SPLIT_SOFTPLUS_LINEAR
 from .rules.logs import (
     COEFFICIENT_LOG_TO_XLOGY,
@@ -49,6 +50,8 @@ from .rules.responsibilities import ONE_MINUS_RESPONSIBILITY, RESPONSIBILITY_OVE
 #: Every rule, in the order :func:`stabilize` applies them.
 RULES: tuple[Rule, ...] = (
     # local: one function call at a time
+    DROP_POINT_MASSES,
+    BESSEL_RATIOS,
     LOG_GAMMA,
     LOG_BESSEL_I0,
     LOG_BESSEL_I,

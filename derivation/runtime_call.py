@@ -54,7 +54,7 @@ class Call:
         strict, checked, passes, _ = _traits(f)
         pending, self.check = self.check, None
         skip = vouched = frozenset()
-        if pending is not None and total and kernel != "grad" and self.size:
+        if pending is not None and total and has_loss(kernel) and self.size:
             # An array whose NaN or inf makes the summed loss NaN or inf is vouched for, as
             # to NaN and inf, by a finite total (each of its values is in some sample, unless
             # there are none): that is checked only if the total is not finite, to tell an
@@ -126,9 +126,7 @@ class Call:
             scale = numpy.broadcast_to(scale, self.shape).reshape(-1)
         outputs = None
         into = None
-        if kernel != "loss" and _traits(f)[3]:
-            into = [numpy.empty(size, self.dtype) for _ in self.output_shapes]
-        first_gradient = 0 if kernel == "grad" else 1
+        first_gradient = 1 if has_loss(kernel) else 0
         given = None if pending is None else [a.reshape(-1) if a.ndim else a for a in pending[1]]
         for start in range(0, size, step):
             part = slice(start, min(start + step, size))
@@ -154,6 +152,8 @@ class Call:
                 **self.keywords,
             )
             if outputs is None:
+                if kernel != "loss" and _traits(f)[3]:  # the next blocks write into these
+                    into = [numpy.empty(size, self.dtype) for _ in results[first_gradient:]]
                 outputs = [
                     self.dtype.type(0)
                     if (k == 0 and total and numpy.ndim(r) == 0)
@@ -261,6 +261,12 @@ def _traits(kernel) -> tuple[frozenset, frozenset, int, bool]:
             traits["gradients_into"],
         )
         return kernel._traits
+
+
+def has_loss(kernel: str) -> bool:
+    """Whether a kernel's first result is the loss: ``loss``, ``loss_and_grad`` and the
+    ``grad_and_*`` kernels of second-order quantities."""
+    return kernel in ("loss", "loss_and_grad") or kernel.startswith("grad_and_")
 
 
 def _size(shape) -> int:

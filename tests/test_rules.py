@@ -227,7 +227,7 @@ def test_rules_are_named_ordered_and_documented():
     tested = {c[0].name for c in ELEMENTWISE} | {c[0] for c in CLASS_CASES}
     tested |= {"replace_target_column", "evaluate_over_classes", "one_minus_responsibility"}
     tested |= {"responsibility_over_weight", "exp_minus_one", "sums_combined"}
-    tested |= {"suffix_minus_first"}
+    tested |= {"suffix_minus_first", "drop_point_masses", "bessel_ratios"}
     assert tested == set(names)  # every rule has a test of its own here
 
 
@@ -326,3 +326,31 @@ def test_suffix_minus_first_is_a_softplus_of_the_rest():
         lambda e: isinstance(e, sympy.Indexed), lambda e: sympy.Float(values[int(e.indices[0])])
     )
     assert float(got) == pytest.approx(4.248354255291589e-18, rel=1e-15)
+
+
+def test_drop_point_masses_gives_the_kink_a_zero_second_derivative():
+    after = _rule("drop_point_masses")(sympy.diff(sympy.Abs(x - mu), x, 2) + 3)
+    assert after == 3  # 2 DiracDelta(x - mu) is 0 wherever x != mu
+    assert _rule("drop_point_masses")(sympy.sign(x)) == sympy.sign(x)
+
+
+def test_bessel_ratios_stay_finite_where_the_functions_overflow():
+    kappa = sympy.Symbol("kappa", positive=True)
+    before = (
+        sympy.besseli(2, kappa) / sympy.besseli(0, kappa)
+        + (sympy.besseli(1, kappa) / sympy.besseli(0, kappa)) ** 2
+    )
+    after = _rule("bessel_ratios")(before)
+    assert not after.has(sympy.besseli)
+    at = 1000.0  # I_n(1000) ~ e^1000 overflows: the plain ratio is inf / inf
+    with np.errstate(all="ignore"):
+        plain = scipy.special.iv(2, at) / scipy.special.iv(0, at)
+    assert math.isnan(plain)
+    exact = (
+        mpmath.besseli(2, at) / mpmath.besseli(0, at)
+        + (mpmath.besseli(1, at) / mpmath.besseli(0, at)) ** 2
+    )
+    value = KernelPrinter().doprint(after.subs(kappa, sympy.Float(at)))
+    assert float(eval(value, NAMESPACE)) == pytest.approx(float(exact), rel=1e-14)
+    near = sympy.besseli(1, kappa) / sympy.besseli(0, x)  # different arguments: left alone
+    assert _rule("bessel_ratios")(near) == near

@@ -46,4 +46,48 @@ BESSEL_GAP_COMPLEMENT = Rule(
     rewrite=bessel_gap_complement,
 )
 
-__all__ = ["BESSEL_GAP_COMPLEMENT"]
+
+def bessel_ratios(expr: sympy.Expr) -> sympy.Expr:
+    # I_n(x)^a / I_m(x)^a for integer orders n > m = (prod_{k=m}^{n-1} I_{k+1}(x) / I_k(x))^a:
+    # each ratio in [0, 1], where I_n(x) alone overflows for x > 700. Products are expanded
+    # first, so that a sum over I_m(x)^a is seen term by term.
+    if not expr.has(sympy.besseli):
+        return expr
+
+    def powers(mul: sympy.Mul) -> list:
+        return [
+            (f.base if f.is_Pow else f, f.exp if f.is_Pow else sympy.S.One)
+            for f in mul.args
+            if isinstance(f.base if f.is_Pow else f, sympy.besseli)
+        ]
+
+    def convert(mul: sympy.Mul) -> sympy.Expr:
+        found = powers(mul)
+        for top, a in found:
+            for bottom, b in found:
+                (n, x), (m, u) = top.args, bottom.args
+                if x == u and a.is_Integer and a > 0 and b == -a and (n - m).is_Integer:
+                    low, high, sign = (m, n, 1) if n > m else (n, m, -1)
+                    ratio = sympy.Mul(*(bessel_i_ratio(low + k, x) for k in range(int(high - low))))
+                    rest = mul / (top**a * bottom**b)
+                    return (
+                        convert(rest * ratio ** (sign * a))
+                        if rest.is_Mul
+                        else rest * ratio ** (sign * a)
+                    )
+        return mul
+
+    expanded = sympy.expand_mul(expr)
+    return expanded.replace(lambda e: e.is_Mul and e.has(sympy.besseli), convert)
+
+
+BESSEL_RATIOS = Rule(
+    "bessel_ratios",
+    "local",
+    matches="I_n(x)^a / I_m(x)^a with n - m an integer (products expanded)",
+    writes="(prod_{k=m}^{n-1} bessel_i_ratio(k, x))^a",
+    identity="I_n / I_m = prod_k I_{k+1} / I_k, each ratio in [0, 1]",
+    rewrite=bessel_ratios,
+)
+
+__all__ = ["BESSEL_GAP_COMPLEMENT", "BESSEL_RATIOS"]

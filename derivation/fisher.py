@@ -1,0 +1,153 @@
+r"""The Fisher information of the raw outputs: the expectation of the loss' Hessian under the
+model's own distribution, derived symbolically.
+
+The Hessian of a loss is a sum of terms c(o) T(y), coefficients in the raw outputs times
+statistics of the target (y, y^2, log y, cos(y - mu), ...). Its expectation needs E[T(y)] for
+each statistic. They come from the score identities, one per parameter theta of the declared
+density (predicted or fixed, from the declared log-density itself):
+
+    E[d log p(y | theta) / d theta] = 0,
+
+each linear in the expectations of the statistics of its score: the Poisson's rate score
+y / lambda - 1 gives E[y] = lambda, the Gaussian's sigma score gives E[(y - mu)^2] = sigma^2,
+von Mises' kappa score gives E[cos(y - mu)] = I_1(kappa) / I_0(kappa). On a finite support
+(a binary target) the expectation is the sum over it. A statistic that neither gives (the
+Student-t's (nu - r^2) / (nu + r^2)^2, a mixture's responsibilities) is refused by name.
+
+>>> import likelihoods as lk
+>>> from derivation import derive
+>>> derive(lk.Gaussian(sigma="log")).fisher
+((2*exp(-2*eta_sigma), 0), (0, 4))
+"""
+
+from __future__ import annotations
+
+import sympy
+
+from .functions import NAMED, expand_definitions, expit, log1p, xdivy
+from .rewriting import stabilize
+
+
+def expected_hessian(model, r, entries: dict) -> dict:
+    """``{(p, q): E[entries[(p, q)]]}`` under ``model``'s distribution (see the module)."""
+    y = r.target
+    if isinstance(y, sympy.IndexedBase):
+        if any(e.has(y) for e in entries.values()):
+            raise ValueError(
+                f"{model.name}: the expectation of a Hessian that depends on a target vector "
+                "is not derived"
+            )
+        return dict(entries)
+    split = {key: _terms(e, y) for key, e in entries.items()}
+    needed = {s for terms in split.values() for _, s in terms if s != 1}
+    moments = _moments(model, r, needed) if needed else {}
+    moments[sympy.S.One] = sympy.S.One
+    return {key: _tidy(sum(c * moments[s] for c, s in terms)) for key, terms in split.items()}
+
+
+def _terms(expr: sympy.Expr, y: sympy.Symbol) -> list[tuple[sympy.Expr, sympy.Expr]]:
+    """``expr`` as a sum of ``(coefficient, statistic)``: the statistic holds all of y (1 for a
+    term free of it). Named functions of y are written out first (xlogy(a, y) = a log y)."""
+    written = expr.replace(
+        lambda e: isinstance(e, (*NAMED, log1p)) and e.has(y), lambda e: expand_definitions(e)
+    )
+    if written.has(sympy.Piecewise) and any(p.has(y) for p in written.atoms(sympy.Piecewise)):
+        raise _refusal(expr, "a statistic that changes form with the target (a piecewise one)")
+    expanded = sympy.expand(written, log=False)
+    out: dict[sympy.Expr, sympy.Expr] = {}
+    for term in sympy.Add.make_args(expanded):
+        # exp(c log y) is y^c, as the score of a power of y writes it
+        term = term.replace(
+            lambda e: isinstance(e, sympy.exp) and _log_multiple(e.args[0], y) is not None,
+            lambda e: y ** _log_multiple(e.args[0], y),
+        )
+        coefficient, statistic = term.as_independent(y, as_Add=False)
+        out[statistic] = out.get(statistic, sympy.S.Zero) + coefficient
+    return [(c, s) for s, c in out.items() if c != 0]
+
+
+def _log_multiple(exponent: sympy.Expr, y: sympy.Symbol):
+    """c where ``exponent`` is c log(y) with c free of y, else None."""
+    c = sympy.cancel(exponent / sympy.log(y))
+    return None if c.has(y) else c
+
+
+def _moments(model, r, needed: set) -> dict:
+    """E[T] for each statistic T in ``needed``: summed over a finite support, else solved
+    from the score identities; a ValueError naming those neither gives."""
+    y = r.target
+    support = model.target.support
+    if support.integer and support.upper - support.lower <= 1:  # {0, 1}: sum it
+        density = sympy.exp(r.log_density).subs(_values(model, r))
+        values = range(int(support.lower), int(support.upper) + 1)
+        return {s: sum(s.subs(y, v) * density.subs(y, v) for v in values) for s in needed}
+    equations, unknowns = [], {s: sympy.Dummy("E") for s in needed}
+    values = _values(model, r)
+    # the declared log-density in stable, named functions (log I_0 as log_i0e), whose
+    # derivatives are named too
+    log_density = stabilize(r.log_density, final=False)
+    for name in model.choices:
+        symbol = model.parameter_symbol(name)
+        if isinstance(symbol, sympy.IndexedBase):
+            continue
+        score = sympy.diff(log_density, symbol).subs(values)
+        terms = _terms(score, y)
+        for _, s in terms:
+            if s != 1 and s not in unknowns:
+                unknowns[s] = sympy.Dummy("E")
+        equations.append(sum(c * (1 if s == 1 else unknowns[s]) for c, s in terms))
+    variables = list(unknowns.values())
+    solutions = sympy.linsolve(equations, variables) if equations else sympy.S.EmptySet
+    answer = dict(zip(variables, next(iter(solutions)))) if solutions else {}
+    moments = {s: answer.get(unknowns[s]) for s in needed}
+    missing = [s for s, m in moments.items() if m is None or m.has(*unknowns.values())]
+    if missing:
+        raise _refusal(
+            missing[0], "no score identity of the declared density gives its expectation", model
+        )
+    return moments
+
+
+def _values(model, r) -> dict:
+    """Each scalar parameter's symbol -> its value in raw outputs (or its fixed value)."""
+    return {  # in the named functions the Hessian is written in (expit, softplus)
+        model.parameter_symbol(name): stabilize(sympy.sympify(r.parameters[name]), final=False)
+        for name in model.choices
+        if not isinstance(model.parameter_symbol(name), sympy.IndexedBase)
+    }
+
+
+def _tidy(expr) -> sympy.Expr:
+    """The expectation with what cancels cancelled: written in named functions, each function
+    of the raw outputs made a symbol (expit(-x) as 1 - expit(x), exp(2b) as exp(b)^2), the
+    rational function of those factored and the functions put back (the kernels apply the
+    stability rules to it again)."""
+    expr = sympy.expand_power_exp(stabilize(sympy.sympify(expr), final=False))
+    expr = expr.replace(
+        lambda e: isinstance(e, expit) and e.args[0].could_extract_minus_sign(),
+        lambda e: 1 - expit(-e.args[0]),
+    )
+    expr = expr.replace(lambda e: isinstance(e, xdivy), lambda e: e.args[0] / e.args[1])
+    symbols, powers = {}, {}
+    for e in expr.atoms(sympy.Function, sympy.Pow):
+        if isinstance(e, sympy.exp):
+            c, base = e.args[0].as_coeff_Mul()
+            if c.is_Integer:
+                symbols.setdefault(sympy.exp(base), sympy.Dummy("f"))
+                powers[e] = symbols[sympy.exp(base)] ** c
+                continue
+        if not isinstance(e, sympy.Pow) or not e.exp.is_Integer:
+            symbols.setdefault(e, sympy.Dummy("f"))
+    factored = sympy.factor(expr.xreplace({**symbols, **powers}))
+    return stabilize(factored.xreplace({v: k for k, v in symbols.items()}), final=False)
+
+
+def _refusal(statistic, why: str, model=None) -> ValueError:
+    owner = f"{model.name}: " if model is not None else ""
+    return ValueError(
+        f"{owner}the Fisher information is not derived: sympy cannot take the expectation of "
+        f"{sympy.sstr(statistic)} ({why}); use the exact Hessian (hessian='exact')"
+    )
+
+
+__all__ = ["expected_hessian"]
