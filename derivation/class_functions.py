@@ -88,6 +88,8 @@ class _ComponentShare(_Named):
     """A share of one component, f(k) over the bound index k at component i: nonnegative,
     and free of k."""
 
+    second_order = False  # no second derivatives printed
+
     def _eval_is_nonnegative(self):
         return True
 

@@ -19,7 +19,10 @@ class NamedBase(sympy.Function):
       compute instead, so that what two functions share is computed once;
     * ``ufunc``: the NumPy ufunc fused kernels call with ``out=``, if any, with
       ``keeps_nonfinite``, the arguments whose NaN or inf it always passes on;
-    * ``vectorises``: whether a numba loop calling it can still be vectorised.
+    * ``vectorises``: whether a numba loop calling it can still be vectorised;
+    * ``second_order``: whether its second derivatives are derived and printed (a
+      Hessian through a function without them is refused, see
+      :mod:`derivation.second_order`).
     """
 
     lowerings: dict[str, str] = {}
@@ -27,6 +30,7 @@ class NamedBase(sympy.Function):
     ufunc: str | None = None
     keeps_nonfinite: tuple[int, ...] = ()
     vectorises = False
+    second_order = True
 
     @classmethod
     def definition(cls, *args: sympy.Expr) -> sympy.Expr:

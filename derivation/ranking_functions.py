@@ -37,6 +37,8 @@ class _LogSumExpOver(_Named):
     """log sum exp(g(j)) over a range of the bound index j (the second argument) that the
     third sets: a value per position, or per item."""
 
+    second_order = False  # no second derivatives printed
+
     nargs = 3
     relation = ""  # how the printed range reads: j >= k, j > k, k <= p
 
@@ -90,6 +92,8 @@ class suffix_logsumexp_after(_LogSumExpOver):
 
 class position(_Named):
     r"""position(pi, i): the position of item i in the permutation pi, pi[position(pi, i)] = i."""
+
+    second_order = False  # no second derivatives printed
 
     nargs = 2
 

@@ -24,8 +24,8 @@ import sympy
 
 from likelihoods.links import COLUMN, COMPONENT
 
-from .class_functions import responsibility, responsibility_complement
 from .events import derivative, resolve_sums
+from .named import NamedBase
 from .rewriting import stabilize
 
 
@@ -39,10 +39,11 @@ def second_derivative(gradient: sympy.Expr, output, final: bool = True) -> sympy
             f"second derivatives with respect to the matrix output {name} are not derived "
             "(only scalar raw outputs and vectors over classes have a Hessian here)"
         )
-    if gradient.has(responsibility, responsibility_complement):
+    without = sorted({type(f).__name__ for f in gradient.atoms(NamedBase) if not f.second_order})
+    if without:
         raise ValueError(
-            f"the second derivative in {name} is not derived: it runs through the "
-            "responsibilities of a log-sum-exp over components, whose Hessian is not printed"
+            f"the second derivative in {name} is not derived: it runs through "
+            f"{', '.join(without)}, whose second derivatives are not printed"
         )
     try:
         entry = output[COLUMN] if isinstance(output, sympy.IndexedBase) else output

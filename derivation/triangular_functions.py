@@ -35,6 +35,8 @@ class _Factor(_Named):
     """A lower-triangular K x K factor built from a raw output (a matrix, not a number); its
     last argument, a symbol, is the name it is printed by (the parameter it stands for)."""
 
+    second_order = False  # no second derivatives printed
+
     def _eval_is_real(self):
         return None
 
@@ -120,6 +122,8 @@ def entry_derivative(factor: sympy.Expr, s: sympy.Indexed) -> sympy.Expr:
 class _Solved(_Named):
     """A function of a factor M and a vector r written as an expression of the bound index
     j: a value per sample (the quadratic form) or component i of a vector."""
+
+    second_order = False  # no second derivatives printed
 
     @property
     def free_symbols(self):
