@@ -33,7 +33,7 @@ from .compiled import Argument, CompiledLoss
 from .declared import check_loss
 from .emit import python_module
 from .events import derivative
-from .fisher import expected_hessian
+from .fisher import expected_hessian, require_arguments
 from .forms import printable, target_forms
 from .naming import textbook_name
 from .rewriting import stabilize
@@ -118,13 +118,18 @@ class Derivation:
 
     @functools.cached_property
     def _fisher(self) -> dict:
-        return expected_hessian(self.model, self._r, self._hessian_entries)
+        entries = hessian_entries(self.gradient, self.outputs, final=False, point_masses=True)
+        return expected_hessian(self.model, self._r, entries)
 
-    def fisher_entries(self, nll: bool = False) -> tuple:
+    def fisher_entries(self, nll: bool = False, constants: tuple[str, ...] | None = None):
         """The upper triangle of the Fisher information as the kernels compute it:
-        ``((p, q), expression)`` pairs, stabilised, of the NLL if ``nll``."""
+        ``((p, q), expression)`` pairs, stabilised, of the NLL if ``nll``; a ValueError if it
+        needs a fixed parameter outside ``constants`` (one the loss drops)."""
         factor = self.scale if nll else 1
-        return tuple((key, stabilize(factor * e)) for key, e in self._fisher.items())
+        entries = tuple((key, stabilize(factor * e)) for key, e in self._fisher.items())
+        if constants is not None:
+            require_arguments(self.model, entries, {*map(_name, self.outputs), *constants})
+        return entries
 
     @functools.cached_property
     def textbook(self) -> NamedLoss | None:
@@ -207,7 +212,7 @@ class Derivation:
         names = [c.name for c in constants]
         label = f"<derive-the-loss {model!r}{' nll' if nll else ''}"
         domains = (target.domain, *(a.domain for a in inputs))
-        fisher = functools.partial(self.fisher_entries, nll)
+        fisher = functools.partial(self.fisher_entries, nll, tuple(names))
         builders = {
             key: ModuleBuilder(
                 form, r.outputs, tuple(names), header, f"{label} {key}", backend, domains, fisher

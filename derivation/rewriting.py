@@ -90,10 +90,15 @@ _ORDER = [r.stage for r in RULES]
 assert _ORDER == sorted(_ORDER, key=("local", "sum", "final").index), "stages out of order"
 
 
-def stabilize(expr: sympy.Expr, final: bool = True) -> sympy.Expr:
+def stabilize(
+    expr: sympy.Expr, final: bool = True, skip: frozenset[str] = frozenset()
+) -> sympy.Expr:
     """Apply every rule of :data:`RULES` to ``expr`` in order; the ``final`` ones unless
-    ``final`` is false (for an expression still to be differentiated)."""
+    ``final`` is false (for an expression still to be differentiated); none named in
+    ``skip``."""
     for rule in RULES:
+        if rule.name in skip:
+            continue
         if final or rule.stage != "final":
             expr = rule(expr)
     return expr

@@ -27,12 +27,16 @@ from likelihoods.links import COLUMN, COMPONENT
 from .events import derivative, resolve_sums
 from .named import NamedBase
 from .rewriting import stabilize
+from .rules.kinks import piecewise_as_steps
 
 
-def second_derivative(gradient: sympy.Expr, output, final: bool = True) -> sympy.Expr:
+def second_derivative(
+    gradient: sympy.Expr, output, final: bool = True, point_masses: bool = False
+) -> sympy.Expr:
     """d gradient / d output (d / d output_l, the column index l, for a vector output),
     stabilised (with the rules of the final stage only if ``final``: those fix an evaluation
-    order); a ValueError where sympy could not differentiate it in closed form."""
+    order; keeping the Dirac deltas of kinks if ``point_masses``, as an expectation needs
+    them); a ValueError where sympy could not differentiate it in closed form."""
     name = str(output.label) if isinstance(output, sympy.IndexedBase) else output.name
     if isinstance(output, sympy.IndexedBase) and len(output.shape) != 1:
         raise ValueError(
@@ -45,6 +49,8 @@ def second_derivative(gradient: sympy.Expr, output, final: bool = True) -> sympy
             f"the second derivative in {name} is not derived: it runs through "
             f"{', '.join(without)}, whose second derivatives are not printed"
         )
+    if point_masses:
+        gradient = _with_steps(gradient, name)
     try:
         entry = output[COLUMN] if isinstance(output, sympy.IndexedBase) else output
         value = resolve_sums(sympy.diff(gradient, entry))
@@ -55,15 +61,32 @@ def second_derivative(gradient: sympy.Expr, output, final: bool = True) -> sympy
             f"the second derivative in {name} has no closed form here (sympy left "
             f"{next(iter(value.atoms(sympy.Derivative, sympy.Subs)))} unevaluated)"
         )
-    return sympy.factor_terms(stabilize(value, final=final))
+    skip = frozenset({"drop_point_masses"} if point_masses else ())
+    return sympy.factor_terms(stabilize(value, final=final, skip=skip))
 
 
-def hessian_entries(gradient, outputs, final: bool = True) -> dict[tuple[int, int], sympy.Expr]:
+def _with_steps(gradient: sympy.Expr, name: str) -> sympy.Expr:
+    """The gradient with its pieces as steps (rule ``piecewise_as_steps``), so that its
+    derivative keeps their jumps; a ValueError where a Piecewise is left to hide one."""
+    stepped = piecewise_as_steps(gradient)
+    if stepped.has(sympy.Piecewise):
+        raise ValueError(
+            f"the Fisher information is not derived: the gradient in {name} changes form "
+            "in a way no step writes (more than two pieces, or a piece at a single point: "
+            f"{sympy.sstr(next(iter(stepped.atoms(sympy.Piecewise))))}); use the exact "
+            "Hessian (hessian='exact')"
+        )
+    return stepped
+
+
+def hessian_entries(
+    gradient, outputs, final: bool = True, point_masses: bool = False
+) -> dict[tuple[int, int], sympy.Expr]:
     """The upper triangle of the Hessian: ``{(p, q): d gradient[p] / d outputs[q]}`` for
     p <= q, each an expression in the component index i (for a vector o_p) and the column
-    index l (for a vector o_q)."""
+    index l (for a vector o_q); with the point masses of kinks if ``point_masses``."""
     return {
-        (p, q): second_derivative(g, outputs[q], final)
+        (p, q): second_derivative(g, outputs[q], final, point_masses)
         for p, g in enumerate(gradient)
         for q in range(p, len(outputs))
     }

@@ -334,6 +334,25 @@ def test_drop_point_masses_gives_the_kink_a_zero_second_derivative():
     assert _rule("drop_point_masses")(sympy.sign(x)) == sympy.sign(x)
 
 
+@pytest.mark.parametrize("condition", ["le", "lt", "ge", "gt"])
+def test_piecewise_as_steps_agrees_off_the_boundary_and_keeps_the_jump(condition):
+    from derivation.rules.kinks import PIECEWISE_AS_STEPS
+
+    g = x - mu
+    tests = {"le": g <= 0, "lt": g < 0, "ge": -g >= 0, "gt": -g > 0}
+    piecewise = sympy.Piecewise((x**2, tests[condition]), (3 * x, True))
+    stepped = PIECEWISE_AS_STEPS(piecewise)
+    assert not stepped.has(sympy.Piecewise)
+    for value in (-2.5, -0.1, 0.7, 4.0):  # mu = 1: both sides of the boundary
+        point = {x: value, mu: 1.0}
+        assert float(stepped.subs(point)) == pytest.approx(float(piecewise.subs(point)))
+    # the derivative carries the jump 3x - x^2 = 2 at x = mu = 1 as a point mass there
+    jump = sympy.diff(stepped, x).coeff(sympy.DiracDelta(x - mu)).subs({x: 1, mu: 1})
+    assert jump == 2
+    three = sympy.Piecewise((1, x < 0), (2, x < 1), (3, True))
+    assert PIECEWISE_AS_STEPS(three) == three
+
+
 def test_bessel_ratios_stay_finite_where_the_functions_overflow():
     kappa = sympy.Symbol("kappa", positive=True)
     before = (
