@@ -100,11 +100,14 @@ def _sklearn_loss(name: str):
     return getattr(loss, name)()
 
 
-def _sklearn_mean(loss, y, raw):
+def _sklearn_mean(loss, y, raw, factor: float = 1.0):
+    """The mean of ``factor`` times a scikit-learn loss (2 for its half squared error), with
+    its gradient: the scaling joins the division by N, in the same pass."""
+
     def run():
         values, gradient = loss.loss_gradient(y, raw, n_threads=1)
-        gradient /= values.shape[0]
-        return values.mean(), gradient
+        gradient *= factor / values.shape[0]
+        return factor * values.mean(), gradient
 
     return run
 
@@ -133,8 +136,8 @@ def _mse(shape, rng) -> Implementations:
 
     impl = {**_ours(lk.Gaussian(), y, mu), "hand-fused NumPy": hand}
     sk = _sklearn_loss("HalfSquaredError")
-    if sk is not None:  # half the squared error: the same work
-        impl["scikit-learn"] = _sklearn_mean(sk, y, mu)
+    if sk is not None:  # half the squared error: the same work, doubled
+        impl["scikit-learn"] = _sklearn_mean(sk, y, mu, factor=2.0)
     torch = _torch()
     if torch is not None:
         impl["PyTorch"] = _torch_mean(torch, torch.nn.MSELoss(), y, mu)
