@@ -33,6 +33,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from .boosting import BoostingCalls
 from .compiled_parts import Argument, Checker, LazyKernels
 from .identifiers import code_names
 from .runtime import REDUCTIONS, Call, prepare
@@ -40,7 +41,7 @@ from .second_calls import SecondOrderCalls
 from .validation import as_array
 
 
-class CompiledLoss(SecondOrderCalls):
+class CompiledLoss(SecondOrderCalls, BoostingCalls):
     """A compiled loss ``fn(y, *outputs, reduction="mean", weight=None)``.
 
     ``fn.inputs`` names the raw outputs in positional order; ``fn.constants`` names fixed
