@@ -107,6 +107,9 @@ def kernel_source(
         )
         for o in outputs
     ]
+    codes = printer.copy_shared_writes([c for _, c in assignments] + printed)
+    assignments = [(name_, c) for (name_, _), c in zip(assignments, codes)]
+    printed = codes[len(assignments) :]
     mixtures = {name: code for code, name in printer.bodies.items()}
     lines += [
         f"    _parts_{z} = _softmax_parts({z}, {probabilities})"

@@ -45,7 +45,18 @@ class KernelPrinter(FactorPrinting, RankingPrinting, SciPyPrinter):
         self.parts: dict[str, bool] = {}
         # per-component expressions given a name for their parts: code -> name
         self.bodies: dict[str, str] = {}
+        # shared softmax rows that a _replace_column writes into in place
+        self.written: set[str] = set()
         self._init_factors()
+
+    def copy_shared_writes(self, codes: list[str]) -> list[str]:
+        """``codes`` with each in-place ``_replace_column`` into a shared name that is read
+        more than once (the gradient's p - onehot(y) and the Hessian's p) given a copy."""
+        for shared in self.written:
+            if sum(code.count(shared) for code in codes) > 1:
+                into = f"_replace_column({shared},"
+                codes = [c.replace(into, f"_replace_column(numpy.array({shared}),") for c in codes]
+        return codes
 
     def print_output(self, expr: sympy.Expr, per_class: bool, matrix: bool = False) -> str:
         saved = self._class_indices, self._matrix
@@ -197,6 +208,8 @@ class KernelPrinter(FactorPrinting, RankingPrinting, SciPyPrinter):
         code = self._print(values)
         if isinstance(values, (sympy.Indexed, sympy.Symbol)):
             code = f"numpy.array({code})"  # never write into an argument
+        elif code.startswith("_parts_"):
+            self.written.add(code)  # copied by copy_shared_writes if another entry reads it
         return f"_replace_column({code}, {index.name}, {at_target})"
 
     def _print_log_softmax(self, expr):

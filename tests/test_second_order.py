@@ -85,6 +85,23 @@ def test_grad_and_hess_is_one_pass_of_the_same_numbers(model, rng):
         np.testing.assert_allclose(h, expected, rtol=1e-13, atol=1e-300)
 
 
+@pytest.mark.parametrize("second", ["hess", "fisher"])
+def test_one_pass_over_class_indices_leaves_the_shared_softmax_intact(second, rng):
+    """The gradient p - onehot(y) must not be written into the p the Hessian reads."""
+    fn = derive(lk.Categorical()).compile()
+    z, labels = rng.normal(0.0, 2.0, size=(40, 5)), rng.integers(0, 5, size=40)
+    alone = getattr(fn, "hessian" if second == "hess" else "fisher")
+    p = scipy.special.softmax(z, axis=-1)
+    blocks = p[..., :, None] * np.eye(5) - p[..., :, None] * p[..., None, :]
+    for diagonal, exact in ((True, p * (1 - p)), (False, blocks)):
+        _, (g,), h = getattr(fn, f"grad_and_{second}")(labels, z, diagonal=diagonal)
+        h = h[0] if diagonal else h[0][0]
+        expected = alone(labels, z, diagonal=diagonal)
+        np.testing.assert_allclose(h, expected[0] if diagonal else expected[0][0], rtol=1e-14)
+        np.testing.assert_allclose(h, exact / 40, rtol=1e-13, atol=1e-17)
+        np.testing.assert_allclose(g, fn.grad(labels, z)[0], rtol=1e-14)
+
+
 def test_the_symbolic_hessian_is_symmetric_and_named():
     d = derive(lk.HeteroscedasticGaussian())
     (a, b), (c, e) = d.hessian
