@@ -30,6 +30,7 @@ from __future__ import annotations
 import sympy
 
 from .functions import NAMED, expand_definitions, expit, log1p, xdivy
+from .quadratic_integrals import quadratic_power_moment
 from .rewriting import stabilize
 from .rules.kinks import drop_point_masses, piecewise_as_steps
 
@@ -156,12 +157,26 @@ def _moments(model, r, needed: set) -> dict:
     solutions = sympy.linsolve(equations, variables) if equations else sympy.S.EmptySet
     answer = dict(zip(variables, next(iter(solutions)))) if solutions else {}
     moments = {s: answer.get(unknowns[s]) for s in needed}
-    missing = [s for s, m in moments.items() if m is None or m.has(*unknowns.values())]
-    if missing:
-        raise _refusal(
-            missing[0], "no score identity of the declared density gives its expectation", model
-        )
+    for s in [s for s, m in moments.items() if m is None or m.has(*unknowns.values())]:
+        moments[s] = _integrated(s, model, r, values)
     return moments
+
+
+def _integrated(statistic, model, r, values) -> sympy.Expr:
+    """E[statistic] as an integral over the real line (rule ``quadratic_power_moment``),
+    where the score identities do not give it; a ValueError where that rule does not apply."""
+    support = model.target.support
+    if support.lower == -sympy.oo and support.upper == sympy.oo and not support.integer:
+        log_density = sympy.sympify(r.log_density).subs(values)
+        moment = quadratic_power_moment(statistic, log_density, r.target)
+        if moment is not None:
+            return moment
+    raise _refusal(
+        statistic,
+        "no score identity of the declared density gives it, nor an integral of a power of "
+        "a quadratic",
+        model,
+    )
 
 
 def _values(model, r) -> dict:
