@@ -144,7 +144,7 @@ def _label_and_weight(loss, data) -> tuple[np.ndarray, np.ndarray | None]:
         bad = np.flatnonzero(indices != y)
         if bad.size:
             raise ValueError(
-                f"label: expected class indices (whole numbers), got {y[bad[0]]!r} at "
+                f"label: expected class indices (whole numbers), got {float(y[bad[0]])!r} at "
                 f"index {int(bad[0])}"
             )
         y = indices
