@@ -25,6 +25,7 @@ from .cases import NUMBA_FIRST_CALL  # noqa: E402
 from .costs import derivation_costs  # noqa: E402
 from .memory import peak_ratios  # noqa: E402
 from .report import format_tables, update_readme  # noqa: E402
+from .second_order import boosting_rounds, format_second_order, time_second_order  # noqa: E402
 from .table_cases import ALL_CASES as CASES  # noqa: E402
 from .timing import interleaved  # noqa: E402
 
@@ -65,6 +66,9 @@ def main(argv=None) -> int:
             print(format_tables([entry]), flush=True)
     if args.only:
         return 0
+    results["second_order"] = time_second_order(args.quick, rng)
+    results["boosting"] = boosting_rounds(args.quick, rng)
+    print(format_second_order(results["second_order"], results["boosting"]), flush=True)
     results["derivation"] = derivation_costs(quick=args.quick)
     print(format_tables([], results["derivation"]))
     results["numba_first_call_seconds"] = dict(NUMBA_FIRST_CALL)

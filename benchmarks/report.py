@@ -61,25 +61,62 @@ def markdown(results: dict) -> str:
         f"{name} {seconds:.1f} s"
         for name, seconds in results.get("numba_first_call_seconds", {}).items()
     )
-    return "\n".join(
-        [
-            "Ratios to hand-fused NumPy in the same run (median time in parentheses; lower is "
-            f"faster), one thread, {m['cpus']} cores, Python {m['python']}, NumPy {m['numpy']}:",
-            "",
-            header,
-            rule,
-            *rows,
-            "",
-            f"Deriving and compiling, cold (new process) / warm (cached): {cost}. Importing the "
-            f"library takes {d['import_library_seconds']:.2f} s (sympy with it; scipy.special "
-            "waits for the first compiled loss); importing numpy, scipy.special and sympy "
-            f"alone, {d['import_numpy_scipy_sympy_seconds']:.2f} s. Peak memory of one "
-            "`loss_and_grad` call on 1e7 samples (scratch arrays and results, over the inputs' "
-            f"size): {memory}. The numba backend's first call "
-            f"compiles it: {first or 'not measured (numba not installed)'}. Regenerate with "
-            "`python -m benchmarks --readme`.",
+    lines = [
+        "Ratios to hand-fused NumPy in the same run (median time in parentheses; lower is "
+        f"faster), one thread, {m['cpus']} cores, Python {m['python']}, NumPy {m['numpy']}:",
+        "",
+        header,
+        rule,
+        *rows,
+        "",
+        f"Deriving and compiling, cold (new process) / warm (cached): {cost}. Importing the "
+        f"library takes {d['import_library_seconds']:.2f} s (sympy with it; scipy.special "
+        "waits for the first compiled loss); importing numpy, scipy.special and sympy "
+        f"alone, {d['import_numpy_scipy_sympy_seconds']:.2f} s. Peak memory of one "
+        "`loss_and_grad` call on 1e7 samples (scratch arrays and results, over the inputs' "
+        f"size): {memory}. The numba backend's first call "
+        f"compiles it: {first or 'not measured (numba not installed)'}. Regenerate with "
+        "`python -m benchmarks --readme`.",
+    ]
+    return "\n".join(lines + _second_order_lines(results))
+
+
+def _second_order_lines(results: dict) -> list[str]:
+    """The table of ``grad_and_hess`` against scikit-learn and PyTorch autograd, and the
+    boosting rounds per second (see :mod:`benchmarks.second_order`)."""
+    entries = results.get("second_order", [])
+    if not entries:
+        return []
+    names = list(dict.fromkeys(name for e in entries for name in e["seconds"]))
+    lines = [
+        "",
+        'Second order: `grad_and_hess(y, z, reduction="none")` (loss, gradient and diagonal '
+        "Hessian) against scikit-learn's `gradient_hessian` (gradient and Hessian, one "
+        "thread) and PyTorch autograd (gradient, then the gradient of its sum), as ratios to "
+        "scikit-learn in the same run:",
+        "",
+        "| case | " + " | ".join(names) + " |",
+        "| --- |" + " --- |" * len(names),
+    ]
+    for e in entries:
+        cells = [
+            f"{e['ratio'][n]:.2f}x ({e['seconds'][n] * 1e3:.3g} ms)" if n in e["seconds"] else "n/a"
+            for n in names
         ]
-    )
+        lines.append(f"| {e['case']}, {_shape(e['shape'])} | " + " | ".join(cells) + " |")
+    boosting = results.get("boosting", [])
+    if boosting:
+        rates = ", ".join(
+            f"{b['case']} {b['ratio']:.2f}x ({b['rounds_per_second']['derived']:.1f} / "
+            f"{b['rounds_per_second']['built-in']:.1f})"
+            for b in boosting
+        )
+        lines += [
+            "",
+            f"Boosting, {boosting[0]['rows']:,} rows, one thread: rounds per second with the "
+            f"derived objective over the built-in one (derived / built-in): {rates}.",
+        ]
+    return lines
 
 
 def update_readme(path: pathlib.Path, results: dict) -> None:

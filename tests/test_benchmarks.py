@@ -11,6 +11,7 @@ import sys
 import numpy as np
 import pytest
 
+from benchmarks.second_order import SECOND_CASES, second_order_implementations
 from benchmarks.table_cases import ALL_CASES
 
 ROOT = pathlib.Path(__file__).parents[1]
@@ -33,6 +34,10 @@ def test_quick_benchmark_run(tmp_path):
         assert entry["ratio_to_hand_fused"]["hand-fused NumPy"] == 1.0
         assert "derive-the-loss" in entry["seconds"]
     assert set(results["derivation"]["families"]) <= set(results["memory"])
+    timed = {entry["case"] for entry in results["second_order"]}
+    assert timed == {case.name for case in SECOND_CASES}
+    for entry in results["boosting"]:
+        assert set(entry["rounds_per_second"]) == {"derived", "built-in"}
 
 
 def test_only_some_cases(tmp_path):
@@ -63,3 +68,15 @@ def test_every_timed_alternative_computes_the_same_loss_and_gradient(case):
         np.testing.assert_allclose(other_loss, loss, rtol=1e-10, err_msg=name)
         for mine, theirs in zip(grads_, other_grads, strict=True):
             np.testing.assert_allclose(theirs, mine, rtol=1e-9, atol=1e-15, err_msg=name)
+
+
+@pytest.mark.parametrize("case", SECOND_CASES, ids=lambda case: case.name)
+def test_every_timed_second_order_alternative_computes_the_same_numbers(case):
+    implementations = second_order_implementations(case, 2000, np.random.default_rng(5))
+    gradient, hessian = implementations["derive-the-loss"]()
+    for name in ("scikit-learn", "PyTorch autograd"):
+        if name not in implementations:
+            continue
+        other_gradient, other_hessian = implementations[name]()
+        np.testing.assert_allclose(other_gradient, gradient, rtol=1e-12, atol=1e-15, err_msg=name)
+        np.testing.assert_allclose(other_hessian, hessian, rtol=1e-12, atol=1e-15, err_msg=name)
