@@ -12,6 +12,7 @@ from __future__ import annotations
 import pathlib
 import sys
 
+import boosting
 import choosing
 import mixture
 import nbformat
@@ -205,6 +206,7 @@ NOTEBOOKS["03_your_own_noise_model"] = own_model.CELLS
 NOTEBOOKS["04_choosing_a_noise_model"] = choosing.CELLS
 NOTEBOOKS["05_multimodal_regression"] = mixture.CELLS
 NOTEBOOKS["06_ranking"] = ranking.CELLS
+NOTEBOOKS["07_distributional_boosting"] = boosting.CELLS
 
 
 def build(name: str) -> pathlib.Path:
