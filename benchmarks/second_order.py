@@ -1,7 +1,8 @@
-"""Second-order timings: ``grad_and_hess`` (loss, gradient and diagonal Hessian per sample, in
-one call) against scikit-learn's closed-form ``gradient_hessian`` (gradient and Hessian only,
-one thread) and against PyTorch autograd computing the same gradient and diagonal Hessian
-(one backward pass with ``create_graph``, a second for the diagonal: the loss is a sum over
+"""Second-order timings: ``grad_and_hess`` (loss, gradient and diagonal Hessian per sample,
+in one call; with ``loss=False`` the gradient and the Hessian only, as a booster asks)
+against scikit-learn's closed-form ``gradient_hessian`` (gradient and Hessian only, one
+thread) and against PyTorch autograd computing the same gradient and diagonal Hessian (one
+backward pass with ``create_graph``, a second for the diagonal: the loss is a sum over
 samples, so the gradient of the summed gradient is the Hessian's diagonal); and boosting
 rounds per second, XGBoost and LightGBM, with the derived objective and the built-in one.
 Ratios are to scikit-learn (timings) and to the built-in objective (rounds) in the same run.
@@ -64,11 +65,17 @@ def second_order_implementations(case: SecondCase, n: int, rng) -> dict[str, Cal
     y, z = case.sample(rng, n), rng.normal(0.0, 1.0, n)
     fn = derive(case.model).compile()
 
-    def ours(validate=True):
-        _, (g,), (h,) = fn.grad_and_hess(y, z, reduction="none", validate=validate)
+    def ours(validate=True, loss=True):
+        *_, (g,), (h,) = fn.grad_and_hess(y, z, reduction="none", validate=validate, loss=loss)
         return g, h
 
-    out = {"derive-the-loss": ours, "derive-the-loss, validate=False": lambda: ours(False)}
+    out = {
+        "derive-the-loss": ours,
+        "derive-the-loss, validate=False": lambda: ours(False),
+        # what scikit-learn's call computes: no loss
+        "derive-the-loss, loss=False": lambda: ours(loss=False),
+        "derive-the-loss, loss=False, validate=False": lambda: ours(False, False),
+    }
     sklearn = _sklearn_loss(case.sklearn)
     if sklearn is not None:
         out["scikit-learn"] = lambda: sklearn.gradient_hessian(y, z, n_threads=1)
@@ -157,7 +164,7 @@ def format_second_order(entries: list[dict], boosting: list[dict]) -> str:
     for e in entries:
         lines.append(f"\n{e['case']}, grad_and_hess, {e['shape'][0]:.0e} samples")
         for name, seconds in sorted(e["seconds"].items(), key=lambda kv: kv[1]):
-            lines.append(f"  {name:34s} {seconds * 1e3:10.3f} ms   {e['ratio'][name]:6.2f}x")
+            lines.append(f"  {name:44s} {seconds * 1e3:10.3f} ms   {e['ratio'][name]:6.2f}x")
     if boosting:
         lines.append("\nBoosting rounds per second, derived objective / built-in")
     for b in boosting:

@@ -52,7 +52,9 @@ class Objective:
         y, weight = _label_and_weight(self.loss, data)
         outputs = _outputs(self.loss, predictions, len(y))
         second = self.loss.grad_and_fisher if self.hessian == "fisher" else self.loss.grad_and_hess
-        _, grads, hess = second(y, *outputs, reduction="none", weight=weight, **self.options)
+        grads, hess = second(
+            y, *outputs, reduction="none", weight=weight, loss=False, **self.options
+        )
         grad, hess = _columns(self.loss, grads), _columns(self.loss, hess)
         if self.hessian_floor is not None:
             hess = np.maximum(hess, self.hessian_floor)

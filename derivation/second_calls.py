@@ -35,11 +35,11 @@ class SecondOrderCalls:
         kernel = "hess_diagonal" if diagonal else "hess"
         return _entries(call, call.run(kernel), diagonal)
 
-    def grad_and_hess(self, y, *outputs, diagonal: bool = True, **options):
-        """``(loss, grad, hessian)`` in one pass over the shared subexpressions."""
-        call = self._second_call(y, outputs, options)
-        kernel = "grad_and_hess_diagonal" if diagonal else "grad_and_hess"
-        return _with_gradient(call, call.run(kernel), diagonal)
+    def grad_and_hess(self, y, *outputs, diagonal: bool = True, loss: bool = True, **options):
+        """``(loss, grad, hessian)`` in one pass over the shared subexpressions; with
+        ``loss=False``, ``(grad, hessian)`` only, without the loss' own work (what a booster
+        asks for each round)."""
+        return self._with_gradient("hess", y, outputs, diagonal, loss, options)
 
     def fisher(self, y, *outputs, diagonal: bool = True, **options):
         """The Fisher information of the raw outputs: the expected Hessian of the loss under
@@ -50,11 +50,19 @@ class SecondOrderCalls:
         kernel = "fisher_diagonal" if diagonal else "fisher"
         return _entries(call, call.run(kernel), diagonal)
 
-    def grad_and_fisher(self, y, *outputs, diagonal: bool = True, **options):
-        """``(loss, grad, fisher)`` in one pass."""
+    def grad_and_fisher(self, y, *outputs, diagonal: bool = True, loss: bool = True, **options):
+        """``(loss, grad, fisher)`` in one pass (``(grad, fisher)`` with ``loss=False``)."""
+        return self._with_gradient("fisher", y, outputs, diagonal, loss, options)
+
+    def _with_gradient(self, kind, y, outputs, diagonal, loss, options):
         call = self._second_call(y, outputs, options)
-        kernel = "grad_and_fisher_diagonal" if diagonal else "grad_and_fisher"
-        return _with_gradient(call, call.run(kernel), diagonal)
+        kernel = f"grad_and_{kind}" if loss else f"grad_with_{kind}"
+        results = call.run(kernel + ("_diagonal" if diagonal else ""))
+        count = len(call.output_shapes)
+        first = 1 if loss else 0
+        grads = call.backward(results[first : first + count])
+        entries = _entries(call, results[first + count :], diagonal)
+        return (call.reduce(results[0]), grads, entries) if loss else (grads, entries)
 
     def _second_call(self, y, outputs, options):
         known = {"reduction", "weight", "validate", "class_weight", "label_smoothing"}
@@ -74,13 +82,6 @@ class SecondOrderCalls:
         )
         call.over_classes = self._over_classes
         return call
-
-
-def _with_gradient(call, results, diagonal: bool):
-    count = len(call.output_shapes)
-    loss = call.reduce(results[0])
-    grads = call.backward(results[1 : 1 + count])
-    return loss, grads, _entries(call, results[1 + count :], diagonal)
 
 
 def _entries(call, results, diagonal: bool):

@@ -2,9 +2,11 @@
 Fisher information (kind ``"fisher"``), alone or with the loss and the gradient in one pass.
 
 For each target form (see :mod:`derivation.forms`) one module is printed per kind, on first
-use, with four kernels: ``{kind}`` (the upper triangle of each sample's block, entry by
-entry), ``{kind}_diagonal`` (its diagonal), and ``grad_and_{kind}`` and
-``grad_and_{kind}_diagonal`` returning ``(loss, *gradient, *entries)``. Entries are scaled by
+use, with six kernels: ``{kind}`` (the upper triangle of each sample's block, entry by
+entry), ``{kind}_diagonal`` (its diagonal), ``grad_and_{kind}`` and
+``grad_and_{kind}_diagonal`` returning ``(loss, *gradient, *entries)``, and
+``grad_with_{kind}`` and ``grad_with_{kind}_diagonal`` returning ``(*gradient, *entries)``
+(what a booster asks for: the loss' own work, a log1p for a logit, skipped). Entries are scaled by
 the reduction as gradients are (they are second derivatives of the reduced loss). The loss
 and the gradient are the very expressions of the first-order kernels.
 """
@@ -62,7 +64,18 @@ def build_second(
 
 
 def kernel_names(kind: str) -> tuple[str, ...]:
-    return (kind, f"{kind}_diagonal", f"grad_and_{kind}", f"grad_and_{kind}_diagonal")
+    return (
+        kind,
+        f"{kind}_diagonal",
+        f"grad_and_{kind}",
+        f"grad_and_{kind}_diagonal",
+        f"grad_with_{kind}",
+        f"grad_with_{kind}_diagonal",
+    )
+
+
+#: Per kernel of :func:`kernel_names`: whether it returns the gradient, and the loss.
+_RETURNS = ((False, False),) * 2 + ((True, True),) * 2 + ((True, False),) * 2
 
 
 def module_source(parts: dict, kind: str) -> str:
@@ -70,11 +83,9 @@ def module_source(parts: dict, kind: str) -> str:
     args, keyword_args = parts["args"], parts["keyword_args"]
     loss, gradient = parts["loss"], parts["gradient"]
     wanted = [
-        (name, entries, with_gradient)
-        for name, entries, with_gradient in zip(
-            kernel_names(kind),
-            (parts["full"], parts["diagonal"]) * 2,
-            (False, False, True, True),
+        (name, entries, returns)
+        for name, entries, returns in zip(
+            kernel_names(kind), (parts["full"], parts["diagonal"]) * 3, _RETURNS
         )
     ]
     if parts["event_args"]:
@@ -87,19 +98,19 @@ def module_source(parts: dict, kind: str) -> str:
             reduced[count + 1 :][:entries],
             reduced[1 + count + entries :],
         )
-        wanted = [(n, (full, diagonal)[k % 2], g) for k, (n, _, g) in enumerate(wanted)]
+        wanted = [(n, (full, diagonal)[k % 2], r) for k, (n, _, r) in enumerate(wanted)]
         kernels = [
             codegen.kernel_source(
                 name,
                 args,
                 keyword_args,
                 replacements,
-                (first if with_gradient else []) + list(entries),
+                (first[1 - with_loss :] if with_gradient else []) + list(entries),
                 event_args=parts["event_args"],
                 class_index_target=parts["class_index_target"],
-                has_loss=with_gradient,
+                has_loss=with_loss,
             )
-            for name, entries, with_gradient in wanted
+            for name, entries, (with_gradient, with_loss) in wanted
         ]
     else:
         printer = KernelPrinter()
@@ -111,9 +122,9 @@ def module_source(parts: dict, kind: str) -> str:
                 loss,
                 [*gradient, *entries] if with_gradient else list(entries),
                 printer,
-                want_loss=with_gradient,
+                want_loss=with_loss,
             )
-            for name, entries, with_gradient in wanted
+            for name, entries, (with_gradient, with_loss) in wanted
         ]
     helpers = codegen.helpers_called(kernels) + (["_finish"] if parts["event_args"] else [])
     units = codegen.helper_units()

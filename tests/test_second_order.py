@@ -83,6 +83,11 @@ def test_grad_and_hess_is_one_pass_of_the_same_numbers(model, rng):
         np.testing.assert_allclose(g, expected, rtol=1e-14, atol=1e-300)
     for h, expected in zip(hess, fn.hessian(y, *raws, **kw)):
         np.testing.assert_allclose(h, expected, rtol=1e-13, atol=1e-300)
+    alone, (without_loss, without_loss_hess) = grads, fn.grad_and_hess(y, *raws, loss=False, **kw)
+    for g, expected in zip(without_loss, alone):
+        np.testing.assert_allclose(g, expected, rtol=1e-14, atol=1e-300)
+    for h, expected in zip(without_loss_hess, hess):
+        np.testing.assert_allclose(h, expected, rtol=1e-14, atol=1e-300)
 
 
 @pytest.mark.parametrize("second", ["hess", "fisher"])
