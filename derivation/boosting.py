@@ -10,7 +10,7 @@ and column; a leaf's value is then -sum(g) / (sum(h) + lambda). ``xgboost_object
   objective gives 2 p (1 - p) instead, an upper bound; this is the exact p (1 - p).
 * ``hessian="fisher"``: the expected Hessian under the model (the Fisher information,
   :attr:`derivation.Derivation.fisher`), positive where the exact one is not (Student-t,
-  von Mises) and where it vanishes (the absolute error, whose exact Hessian is 0).
+  a circular target's) and where it vanishes (the absolute error, whose exact Hessian is 0).
 
 Nothing is clipped unless asked: ``hessian_floor`` (an explicit lower bound on h) is the
 only safeguard, applied where given. Step limits are the booster's own (XGBoost's
@@ -20,9 +20,9 @@ process pools): they hold the compiled loss, which pickles as its declaration.
 >>> import numpy as np, xgboost
 >>> import likelihoods as lk
 >>> from derivation import derive
->>> fn = derive(lk.Poisson()).compile()
+>>> fn = derive(lk.Exponential()).compile()
 >>> rng = np.random.default_rng(0)
->>> x = rng.normal(size=(200, 1)); y = rng.poisson(np.exp(0.5 * x[:, 0])).astype(float)
+>>> x = rng.standard_normal((200, 1)); y = rng.exponential(np.exp(0.5 * x[:, 0]))
 >>> data = xgboost.DMatrix(x, y, base_margin=np.full(200, fn.initial_raw(y)[0]))
 >>> booster = xgboost.train({"verbosity": 0}, data, 5, obj=fn.xgboost_objective())
 >>> booster.predict(data, output_margin=True).shape

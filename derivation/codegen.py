@@ -69,6 +69,17 @@ def _place_named(assignments: list[tuple[str, str]], printer: KernelPrinter) -> 
         insert([(name, code)], code)
 
 
+def _needed(replacements, outputs) -> list[tuple[sympy.Symbol, sympy.Expr]]:
+    """The temporaries the outputs read, directly or through others, last first."""
+    needed = set().union(*(o.free_symbols for o in outputs))
+    kept = []
+    for symbol, value in reversed(replacements):
+        if symbol in needed:
+            kept.append((symbol, value))
+            needed |= value.free_symbols
+    return kept
+
+
 def kernel_source(
     name: str,
     args: list[str],
@@ -82,12 +93,7 @@ def kernel_source(
     """Source of ``def name(*args, *, keyword_args)`` returning the tuple of ``outputs``,
     keeping only the ``replacements`` (temporaries) that the outputs need. ``event_args`` are
     the arguments with a class axis; an output with a free component index is per class."""
-    needed = set().union(*(o.free_symbols for o in outputs))
-    kept = []
-    for symbol, value in reversed(replacements):
-        if symbol in needed:
-            kept.append((symbol, value))
-            needed |= value.free_symbols
+    kept = _needed(replacements, outputs)
     per_sample = [a for a in [*args, *keyword_args] if a not in event_args]
     printer = KernelPrinter(
         arrays=per_sample + [str(sym) for sym, _ in kept],

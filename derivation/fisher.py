@@ -8,21 +8,24 @@ density (predicted or fixed, from the declared log-density itself):
 
     E[d log p(y | theta) / d theta] = 0,
 
-each linear in the expectations of the statistics of its score: the Poisson's rate score
-y / lambda - 1 gives E[y] = lambda, the Gaussian's sigma score gives E[(y - mu)^2] = sigma^2,
-von Mises' kappa score gives E[cos(y - mu)] = I_1(kappa) / I_0(kappa). On a finite support
-(a binary target) the expectation is the sum over it. A statistic that neither gives (the
-Student-t's (nu - r^2) / (nu + r^2)^2, a mixture's responsibilities) is refused by name.
+each linear in the expectations of the statistics of its score: a count's rate score
+y / lambda - 1 gives E[y] = lambda, a normal scale's score gives E[(y - mu)^2] = sigma^2, a
+circular concentration's gives E[cos(y - mu)] = I_1(kappa) / I_0(kappa). On a finite support
+(a binary target) the expectation is the sum over it. On the real line, a statistic no
+identity gives is integrated where the density is a power of a quadratic (rule
+``quadratic_power_moment``, a Beta integral: the Student-t's (nu - r^2) / (nu + r^2)^2). A
+statistic that none of these gives (a logistic density's 1 / cosh^2, a mixture's
+responsibilities) is refused by name.
 
 A kink in the target (|y - mu|) puts a point mass c DiracDelta(g(y)) in the Hessian, zero
 almost everywhere but not in expectation: E[c DiracDelta(g(y)) T(y)] = c T(a) p(a) / |g'(a)|
-at the root a of g, the density at the kink. So the Laplace's Fisher information in mu is
-1 / b^2 while its Hessian is 0 (rule ``expect_point_masses``).
+at the root a of g, the density at the kink. So the absolute error's Fisher information in
+mu is 1 / b^2 while its Hessian is 0 (rule ``expect_point_masses``).
 
 >>> import likelihoods as lk
 >>> from derivation import derive
->>> derive(lk.Gaussian(sigma="log")).fisher
-((2*exp(-2*eta_sigma), 0), (0, 4))
+>>> derive(lk.Exponential()).fisher  # E[y] = 1 / rate in y exp(eta) - eta
+((1,),)
 """
 
 from __future__ import annotations
@@ -85,7 +88,7 @@ def expect_point_masses(expr: sympy.Expr, model, r) -> sympy.Expr:
 
 def require_arguments(model, entries, known: set[str]) -> None:
     """Refuse Fisher entries ``((p, q), expression)`` that need a symbol outside ``known``
-    (the arguments of a compiled loss): a fixed parameter the loss drops (von Mises' kappa
+    (the arguments of a compiled loss): a fixed parameter the loss drops (a circular kappa
     is a positive factor of its loss but appears in its Fisher information)."""
     used = {
         s.name

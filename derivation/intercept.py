@@ -12,8 +12,9 @@ minimiser falls back to Powell's derivative-free method on L.
 
 >>> import likelihoods as lk
 >>> from derivation import derive
->>> [round(float(c), 6) for c in derive(lk.Poisson()).compile().initial_raw([1.0, 2.0, 6.0])]
-[1.098612]
+>>> fn = derive(lk.Exponential()).compile()  # the log-rate: -log(mean(y))
+>>> [round(float(c), 6) for c in fn.initial_raw([1.0, 2.0, 6.0])]
+[-1.098612]
 """
 
 from __future__ import annotations

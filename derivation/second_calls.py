@@ -27,9 +27,9 @@ class SecondOrderCalls:
 
         >>> import likelihoods as lk
         >>> from derivation import derive
-        >>> fn = derive(lk.Bernoulli()).compile()
-        >>> fn.hessian([1.0, 0.0], [0.0, 700.0], reduction="sum")  # sigma(z) sigma(-z)
-        (array([2.50000000e-001, 9.85967654e-305]),)
+        >>> fn = derive(lk.Exponential()).compile()  # y exp(eta) - eta
+        >>> fn.hessian([1.0, 2.0], [0.0, -700.0], reduction="sum")  # y exp(eta)
+        (array([1.00000000e+000, 1.97193531e-304]),)
         """
         call = self._second_call(y, outputs, options)
         kernel = "hess_diagonal" if diagonal else "hess"
