@@ -41,7 +41,16 @@ HESSIANS = ("exact", "fisher")
 @dataclass(frozen=True)
 class Objective:
     """``objective(predictions, data) -> (grad, hess)`` for ``xgboost.train(obj=)`` or
-    LightGBM's ``params["objective"]``; arrays shaped like the raw predictions."""
+    LightGBM's ``params["objective"]``; arrays shaped like the raw predictions.
+
+    >>> import numpy as np, xgboost
+    >>> import likelihoods as lk
+    >>> from derivation import derive
+    >>> objective = derive(lk.Exponential()).compile().xgboost_objective()
+    >>> data = xgboost.DMatrix(np.zeros((2, 1)), np.array([1.0, 3.0]))
+    >>> objective(np.zeros(2), data)  # y exp(F) - 1 and y exp(F) at F = 0
+    (array([0., 2.]), array([1., 3.]))
+    """
 
     loss: object
     hessian: str = "exact"
@@ -55,7 +64,7 @@ class Objective:
         grads, hess = second(
             y, *outputs, reduction="none", weight=weight, loss=False, **self.options
         )
-        grad, hess = _columns(self.loss, grads), _columns(self.loss, hess)
+        grad, hess = _columns(grads), _columns(hess)
         if self.hessian_floor is not None:
             hess = np.maximum(hess, self.hessian_floor)
         return grad, hess
@@ -65,7 +74,15 @@ class Objective:
 class Metric:
     """``metric(predictions, data)``: the weighted mean negative log-likelihood, as
     ``(name, value)`` for XGBoost's ``custom_metric`` or ``(name, value, False)`` for
-    LightGBM's ``feval`` (lower is better)."""
+    LightGBM's ``feval`` (lower is better).
+
+    >>> import numpy as np, xgboost
+    >>> import likelihoods as lk
+    >>> from derivation import derive
+    >>> metric = derive(lk.Exponential()).compile().xgboost_metric()
+    >>> metric(np.zeros(2), xgboost.DMatrix(np.zeros((2, 1)), np.array([1.0, 3.0])))
+    ('nll', 2.0)
+    """
 
     nll: object
     library: str
@@ -120,7 +137,9 @@ class BoostingCalls:
         if hessian not in HESSIANS:
             raise ValueError(f"hessian: expected one of {HESSIANS}, got {hessian!r}")
         if hessian_floor is not None and not (
-            isinstance(hessian_floor, (int, float)) and np.isfinite(hessian_floor)
+            isinstance(hessian_floor, (int, float))
+            and not isinstance(hessian_floor, bool)
+            and np.isfinite(hessian_floor)
         ):
             raise ValueError(f"hessian_floor: expected a finite number, got {hessian_floor!r}")
         if len(self._inputs) > 1 and any(self._over_classes):
@@ -173,7 +192,7 @@ def _outputs(loss, predictions, rows: int) -> list[np.ndarray]:
     return [scores[:, p] for p in range(count)]
 
 
-def _columns(loss, arrays) -> np.ndarray:
+def _columns(arrays) -> np.ndarray:
     """Per-output arrays as the booster's layout: 1-D, or one column each."""
     if len(arrays) == 1:
         return np.asarray(arrays[0])
