@@ -91,8 +91,9 @@ def _second_order_lines(results: dict) -> list[str]:
     lines = [
         "",
         'Second order: `grad_and_hess(y, z, reduction="none")` (loss, gradient and diagonal '
-        "Hessian) against scikit-learn's `gradient_hessian` (gradient and Hessian, one "
-        "thread) and PyTorch autograd (gradient, then the gradient of its sum), as ratios to "
+        "Hessian; with `loss=False` the gradient and the Hessian only) against "
+        "scikit-learn's `gradient_hessian` (gradient and Hessian, one thread) and PyTorch "
+        "autograd (gradient, then the gradient of its sum), as ratios to "
         "scikit-learn in the same run:",
         "",
         "| case | " + " | ".join(names) + " |",
