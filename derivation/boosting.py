@@ -22,7 +22,7 @@ process pools): they hold the compiled loss, which pickles as its declaration.
 >>> from derivation import derive
 >>> fn = derive(lk.Exponential()).compile()
 >>> rng = np.random.default_rng(0)
->>> x = rng.standard_normal((200, 1)); y = rng.exponential(np.exp(0.5 * x[:, 0]))
+>>> x = rng.uniform(-2, 2, (200, 1)); y = rng.exponential(np.exp(0.5 * x[:, 0]))
 >>> data = xgboost.DMatrix(x, y, base_margin=np.full(200, fn.initial_raw(y)[0]))
 >>> booster = xgboost.train({"verbosity": 0}, data, 5, obj=fn.xgboost_objective())
 >>> booster.predict(data, output_margin=True).shape
