@@ -35,6 +35,7 @@ import numpy as np
 
 from .boosting import BoostingCalls
 from .compiled_parts import Argument, Checker, LazyKernels
+from .dask_calls import dask_call, is_dask
 from .identifiers import code_names
 from .runtime import REDUCTIONS, Call, prepare
 from .second_calls import SecondOrderCalls
@@ -141,6 +142,18 @@ class CompiledLoss(SecondOrderCalls, BoostingCalls):
         label_smoothing: float = 0.0,
         **constants,
     ):
+        if _any_dask(y, outputs, weight):
+            return self._lazily(
+                "loss",
+                y,
+                outputs,
+                constants,
+                reduction,
+                weight,
+                validate,
+                class_weight,
+                label_smoothing,
+            )
         return self._prepare(
             y, outputs, constants, reduction, weight, validate, class_weight, label_smoothing
         ).loss()
@@ -157,6 +170,18 @@ class CompiledLoss(SecondOrderCalls, BoostingCalls):
         **constants,
     ) -> tuple[np.ndarray, ...]:
         """Gradient of the reduced loss with respect to each raw output."""
+        if _any_dask(y, outputs, weight):
+            return self._lazily(
+                "grad",
+                y,
+                outputs,
+                constants,
+                reduction,
+                weight,
+                validate,
+                class_weight,
+                label_smoothing,
+            )
         return self._prepare(
             y, outputs, constants, reduction, weight, validate, class_weight, label_smoothing
         ).grad()
@@ -173,9 +198,28 @@ class CompiledLoss(SecondOrderCalls, BoostingCalls):
         **constants,
     ):
         """``(loss, grad)`` from one pass over the shared subexpressions."""
+        if _any_dask(y, outputs, weight):
+            return self._lazily(
+                "loss_and_grad",
+                y,
+                outputs,
+                constants,
+                reduction,
+                weight,
+                validate,
+                class_weight,
+                label_smoothing,
+            )
         return self._prepare(
             y, outputs, constants, reduction, weight, validate, class_weight, label_smoothing
         ).loss_and_grad()
+
+    def _lazily(self, what, y, outputs, constants, reduction, weight, *rest):
+        """The call ``what`` over dask arrays (see :mod:`derivation.dask_calls`)."""
+        validate, class_weight, label_smoothing = rest
+        options = {"reduction": reduction, "weight": weight, "validate": validate}
+        options |= {"class_weight": class_weight, "label_smoothing": label_smoothing}
+        return dask_call(self, what, y, outputs, {**options, **constants})
 
     # --- argument handling --------------------------------------------------------------
     def _prepare(
@@ -218,6 +262,10 @@ class CompiledLoss(SecondOrderCalls, BoostingCalls):
             check=self._checker,
             check_values=validate,  # weights are checked either way: they are not data
         )
+
+
+def _any_dask(y, outputs, weight) -> bool:
+    return is_dask(y) or is_dask(weight) or any(is_dask(o) for o in outputs)
 
 
 __all__ = ["CompiledLoss", "Argument", "REDUCTIONS"]
