@@ -23,6 +23,7 @@ import numpy as np  # noqa: E402
 
 from .cases import NUMBA_FIRST_CALL  # noqa: E402
 from .costs import derivation_costs  # noqa: E402
+from .dask_overhead import dask_overhead  # noqa: E402
 from .memory import peak_ratios  # noqa: E402
 from .report import format_tables, update_readme  # noqa: E402
 from .second_order import boosting_rounds, format_second_order, time_second_order  # noqa: E402
@@ -69,6 +70,10 @@ def main(argv=None) -> int:
     results["second_order"] = time_second_order(args.quick, rng)
     results["boosting"] = boosting_rounds(args.quick, rng)
     print(format_second_order(results["second_order"], results["boosting"]), flush=True)
+    results["dask"] = dask_overhead(args.quick, rng)
+    if results["dask"]:
+        d = results["dask"]
+        print(f"\ndask over NumPy, one chunk of {d['samples']:.0e}: {d['ratio']:.2f}x")
     results["derivation"] = derivation_costs(quick=args.quick)
     print(format_tables([], results["derivation"]))
     results["numba_first_call_seconds"] = dict(NUMBA_FIRST_CALL)

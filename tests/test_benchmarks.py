@@ -36,6 +36,7 @@ def test_quick_benchmark_run(tmp_path):
     assert set(results["derivation"]["families"]) <= set(results["memory"])
     timed = {entry["case"] for entry in results["second_order"]}
     assert timed == {case.name for case in SECOND_CASES}
+    assert results["dask"]["ratio"] > 0
     for entry in results["boosting"]:
         assert set(entry["rounds_per_second"]) == {"derived", "built-in"}
 
