@@ -142,21 +142,17 @@ class CompiledLoss(SecondOrderCalls, BoostingCalls):
         label_smoothing: float = 0.0,
         **constants,
     ):
-        if _any_dask(y, outputs, weight):
-            return self._lazily(
-                "loss",
-                y,
-                outputs,
-                constants,
-                reduction,
-                weight,
-                validate,
-                class_weight,
-                label_smoothing,
-            )
-        return self._prepare(
-            y, outputs, constants, reduction, weight, validate, class_weight, label_smoothing
-        ).loss()
+        return self._first_order(
+            "loss",
+            y,
+            outputs,
+            constants,
+            reduction,
+            weight,
+            validate,
+            class_weight,
+            label_smoothing,
+        )
 
     def grad(
         self,
@@ -170,21 +166,17 @@ class CompiledLoss(SecondOrderCalls, BoostingCalls):
         **constants,
     ) -> tuple[np.ndarray, ...]:
         """Gradient of the reduced loss with respect to each raw output."""
-        if _any_dask(y, outputs, weight):
-            return self._lazily(
-                "grad",
-                y,
-                outputs,
-                constants,
-                reduction,
-                weight,
-                validate,
-                class_weight,
-                label_smoothing,
-            )
-        return self._prepare(
-            y, outputs, constants, reduction, weight, validate, class_weight, label_smoothing
-        ).grad()
+        return self._first_order(
+            "grad",
+            y,
+            outputs,
+            constants,
+            reduction,
+            weight,
+            validate,
+            class_weight,
+            label_smoothing,
+        )
 
     def loss_and_grad(
         self,
@@ -198,28 +190,27 @@ class CompiledLoss(SecondOrderCalls, BoostingCalls):
         **constants,
     ):
         """``(loss, grad)`` from one pass over the shared subexpressions."""
-        if _any_dask(y, outputs, weight):
-            return self._lazily(
-                "loss_and_grad",
-                y,
-                outputs,
-                constants,
-                reduction,
-                weight,
-                validate,
-                class_weight,
-                label_smoothing,
-            )
-        return self._prepare(
-            y, outputs, constants, reduction, weight, validate, class_weight, label_smoothing
-        ).loss_and_grad()
+        return self._first_order(
+            "loss_and_grad",
+            y,
+            outputs,
+            constants,
+            reduction,
+            weight,
+            validate,
+            class_weight,
+            label_smoothing,
+        )
 
-    def _lazily(self, what, y, outputs, constants, reduction, weight, *rest):
-        """The call ``what`` over dask arrays (see :mod:`derivation.dask_calls`)."""
-        validate, class_weight, label_smoothing = rest
-        options = {"reduction": reduction, "weight": weight, "validate": validate}
-        options |= {"class_weight": class_weight, "label_smoothing": label_smoothing}
-        return dask_call(self, what, y, outputs, {**options, **constants})
+    def _first_order(self, what, y, outputs, constants, reduction, weight, *rest):
+        """The call ``what`` ("loss", "grad" or "loss_and_grad"): on NumPy arrays, or lazily
+        over dask arrays (see :mod:`derivation.dask_calls`)."""
+        if _any_dask(y, outputs, weight):
+            validate, class_weight, label_smoothing = rest
+            options = {"reduction": reduction, "weight": weight, "validate": validate}
+            options |= {"class_weight": class_weight, "label_smoothing": label_smoothing}
+            return dask_call(self, what, y, outputs, {**options, **constants})
+        return getattr(self._prepare(y, outputs, constants, reduction, weight, *rest), what)()
 
     # --- argument handling --------------------------------------------------------------
     def _prepare(

@@ -11,20 +11,11 @@ import likelihoods as lk
 from derivation import derive
 
 xgboost = pytest.importorskip("xgboost")
-distributed = pytest.importorskip("dask.distributed")
+pytest.importorskip("dask.distributed")
 dask_array = pytest.importorskip("dask.array")
 
 
-@pytest.fixture(scope="module")
-def client():
-    with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-    ) as cluster:
-        with distributed.Client(cluster) as connected:
-            yield connected
-
-
-def test_the_derived_objective_trains_on_a_dask_cluster_as_binary_logistic(client, rng):
+def test_the_derived_objective_trains_on_a_dask_cluster_as_binary_logistic(dask_client, rng):
     from xgboost import dask as dxgb
 
     n = 2000
@@ -34,15 +25,17 @@ def test_the_derived_objective_trains_on_a_dask_cluster_as_binary_logistic(clien
     start = np.full(n, fn.initial_raw(y)[0])
     chunks = n // 2  # one block per worker
     parts = [dask_array.from_array(a, chunks=chunks) for a in (x, y, start)]
-    data = dxgb.DaskDMatrix(client, parts[0], parts[1], base_margin=parts[2])
+    data = dxgb.DaskDMatrix(dask_client, parts[0], parts[1], base_margin=parts[2])
     params = {"tree_method": "hist", "max_depth": 3, "eta": 0.3, "verbosity": 0}
 
     def margins(**objective):
-        trained = dxgb.train(client, params | objective.pop("params", {}), data, 30, **objective)
-        return dxgb.predict(client, trained["booster"], data, output_margin=True).compute()
+        trained = dxgb.train(
+            dask_client, params | objective.pop("params", {}), data, 30, **objective
+        )
+        return dxgb.predict(dask_client, trained["booster"], data, output_margin=True).compute()
 
     ours = margins(obj=fn.xgboost_objective())
     theirs = margins(params={"objective": "binary:logistic"})
     np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-5)
     assert np.std(ours) > 0.5
-    assert len(client.scheduler_info()["workers"]) == 2
+    assert len(dask_client.scheduler_info()["workers"]) == 2

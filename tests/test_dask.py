@@ -10,17 +10,8 @@ import pytest
 import likelihoods as lk
 from derivation import derive
 
-distributed = pytest.importorskip("dask.distributed")
+pytest.importorskip("dask.distributed")
 da = pytest.importorskip("dask.array")
-
-
-@pytest.fixture(scope="module")
-def client():
-    with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-    ) as cluster:
-        with distributed.Client(cluster) as connected:
-            yield connected
 
 
 def _lazy(array, chunks):
@@ -29,7 +20,7 @@ def _lazy(array, chunks):
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 @pytest.mark.parametrize("weighted", [False, True])
-def test_many_chunks_equal_numpy(client, reduction, weighted, rng):
+def test_many_chunks_equal_numpy(dask_client, reduction, weighted, rng):
     fn = derive(lk.Poisson()).compile()
     y, eta = rng.poisson(3.0, 10_000).astype(float), rng.normal(size=10_000)
     w = rng.uniform(0.5, 2.0, 10_000) if weighted else None
@@ -38,7 +29,7 @@ def test_many_chunks_equal_numpy(client, reduction, weighted, rng):
         _lazy(y, 1000), _lazy(eta, 1000), reduction=reduction, weight=lazy_w
     )
     assert isinstance(loss, da.Array) and grad.chunks == ((1000,) * 10,)
-    loss, grad = client.compute([loss, grad], sync=True)
+    loss, grad = dask_client.compute([loss, grad], sync=True)
     expected_loss, (expected_grad,) = fn.loss_and_grad(y, eta, reduction=reduction, weight=w)
     np.testing.assert_allclose(loss, expected_loss, rtol=1e-12)
     np.testing.assert_allclose(grad, expected_grad, rtol=1e-12, atol=1e-300)
@@ -46,12 +37,12 @@ def test_many_chunks_equal_numpy(client, reduction, weighted, rng):
     np.testing.assert_allclose(alone.compute(), expected_loss, rtol=1e-12)
 
 
-def test_a_broadcast_raw_output_gets_its_gradient_summed(client, rng):
+def test_a_broadcast_raw_output_gets_its_gradient_summed(dask_client, rng):
     fn = derive(lk.HeteroscedasticGaussian()).compile()
     y, mu = rng.normal(size=(60, 40)), rng.normal(size=(60, 40))
     eta = rng.normal(size=(1, 40))  # one log-scale per column
     grads = fn.grad(_lazy(y, (20, 10)), _lazy(mu, (20, 10)), _lazy(eta, (1, 10)))
-    got = client.compute(list(grads), sync=True)
+    got = dask_client.compute(list(grads), sync=True)
     for g, expected in zip(got, fn.grad(y, mu, eta)):
         assert g.shape == expected.shape
         np.testing.assert_allclose(g, expected, rtol=1e-12)
@@ -59,13 +50,13 @@ def test_a_broadcast_raw_output_gets_its_gradient_summed(client, rng):
     assert loss.compute() == pytest.approx(fn(y, mu, eta), rel=1e-13)
 
 
-def test_an_invalid_value_is_named_at_its_index_in_the_whole_array(client, rng):
+def test_an_invalid_value_is_named_at_its_index_in_the_whole_array(dask_client, rng):
     fn = derive(lk.Poisson()).compile()
     y = rng.poisson(3.0, 5000).astype(float)
     y[3217] = -1.0  # in the fourth chunk of 1000
     loss = fn(_lazy(y, 1000), _lazy(np.zeros(5000), 1000))
     with pytest.raises(ValueError, match=r"y: expected .*got -1.0 at index \(3217,\)"):
-        client.compute(loss, sync=True)
+        dask_client.compute(loss, sync=True)
 
 
 def test_a_target_over_classes_is_refused():
